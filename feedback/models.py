@@ -1,0 +1,1 @@
+"""Shopping sessions and their feedback events (filled in by the engine/session work)."""
