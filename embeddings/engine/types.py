@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -39,3 +42,51 @@ class Slate:
     @property
     def product_ids(self) -> list[int]:
         return [item.product_id for item in self.items]
+
+
+@dataclass(frozen=True)
+class FeatureArrays:
+    """Features of several products, row i belonging to product_ids[i]."""
+
+    product_ids: np.ndarray  # (n,) int64
+    vectors: np.ndarray  # (n, D) float32, L2-normalised
+    spatial: np.ndarray  # (n, G, G, C) float16
+    colours: np.ndarray  # (n, G, G, 3) float16, CIELAB
+
+
+class CatalogView(Protocol):
+    """What the engine may ask of the indexed catalog (Annoy-backed in production, exact in small tests)."""
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to k active products nearest to `query` (cosine): (product_ids int64, similarities float32), best first."""
+        ...
+
+    def features(self, product_ids: Sequence[int]) -> FeatureArrays:
+        """Stored features of these products (unknown or removed ids are left out of the result)."""
+        ...
+
+    def __contains__(self, product_id: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FeedbackSignal:
+    """What the engine derived from one region dislike on a seed; persisted with the feedback event.
+
+    cells:  (G, G) float32, the fraction of each feature-map cell covered by the mask.
+    arrays: engine-specific derived arrays (masked embedding, region vector, region colour, ...), by name.
+    """
+
+    seed_id: int
+    cells: np.ndarray
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, __seed_id=np.array(self.seed_id), __cells=self.cells, **self.arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FeedbackSignal:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files if not name.startswith("__")}
+            return cls(seed_id=int(npz["__seed_id"]), cells=npz["__cells"], arrays=arrays)
