@@ -62,6 +62,8 @@ class ProductImage(models.Model):
         max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING, db_index=True
     )
     embedding_error = models.TextField(blank=True)
+    # What the importer did to make the file usable (e.g. "converted CMYK to RGB"); empty when stored as is.
+    import_note = models.CharField(max_length=255, blank=True)
     # Which backbone version produced the current embedding (empty while pending).
     embedded_with = models.CharField(max_length=128, blank=True)
     embedded_at = models.DateTimeField(null=True, blank=True)
@@ -93,6 +95,8 @@ class ImportJob(models.Model):
     processed_rows = models.PositiveIntegerField(default=0)
     # Summary counts and the list of problems (line number, field, reason).
     report = models.JSONField(default=dict, blank=True)
+    # Deactivate products missing from this (full) catalog file.
+    deactivate_missing = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

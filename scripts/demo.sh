@@ -14,7 +14,7 @@ $PY manage.py migrate --noinput
 echo "==> model weights (converted once, cached in var/models)"
 $PY manage.py convert_weights
 echo "==> importing $CATALOG"
-$PY manage.py import_catalog "$CATALOG"
+$PY manage.py import_catalog "$CATALOG" --no-embed
 echo "==> embedding images (in-process unless CELERY_BROKER_URL is set)"
 $PY manage.py embed_images
 echo "==> building the index"

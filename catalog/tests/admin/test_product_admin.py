@@ -1,0 +1,49 @@
+"""Product and image admin: thumbnails, filters, search, inline images, bounded queries."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from catalog.models import EmbeddingStatus, Product, ProductImage
+from catalog.services import catalog_import
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, sample_catalog, scheduled):
+    catalog_import(csv_path=sample_catalog / "styles.csv")
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
+    return client
+
+
+def test_changelist_shows_thumbnails_filters_and_import_button(staff_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(20):  # session, user, counts, filters' choices, one page, its images
+        response = staff_client.get(reverse("admin:catalog_product_changelist"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('<img src="/media/products/') == 50
+    for title in ("By gender", "By master category", "By article type", "By base colour", "By embedding status"):
+        assert title in html
+    assert reverse("admin:catalog_importjob_import") in html
+
+
+def test_changelist_filters_and_search(staff_client):
+    product = Product.objects.filter(article_type="Watches").first() or Product.objects.first()
+    url = reverse("admin:catalog_product_changelist")
+    filtered = staff_client.get(url, {"article_type": product.article_type})
+    assert filtered.context["cl"].result_count == Product.objects.filter(article_type=product.article_type).count()
+    found = staff_client.get(url, {"q": product.external_id})
+    assert list(found.context["cl"].result_list) == [product]
+    ProductImage.objects.filter(product=product).update(embedding_status=EmbeddingStatus.FAILED, embedding_error="bad")
+    failed = staff_client.get(url, {"images__embedding_status": "failed"})
+    assert list(failed.context["cl"].result_list) == [product]
+
+
+def test_product_page_has_image_inline_and_image_admin_shows_errors(staff_client):
+    image = ProductImage.objects.first()
+    ProductImage.objects.filter(pk=image.pk).update(embedding_status=EmbeddingStatus.FAILED, embedding_error="boom!")
+    page = staff_client.get(reverse("admin:catalog_product_change", args=[image.product_id])).content.decode()
+    assert f'<img src="{image.file.url}"' in page and "boom!" in page
+    listing = staff_client.get(reverse("admin:catalog_productimage_changelist"), {"embedding_status": "failed"})
+    assert listing.context["cl"].result_count == 1 and "boom!" in listing.content.decode()
