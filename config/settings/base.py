@@ -105,7 +105,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "embeddings.tasks.embed_images_task": {"queue": "embeddings"},
-    "embeddings.tasks.embed_pending_task": {"queue": "embeddings"},
+    "embeddings.tasks.rebuild_index_task": {"queue": "default"},
 }
 # TensorFlow work is heavy and long: take one message at a time, acknowledge after the work is done.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -120,6 +120,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    # Expected domain errors (bad masks, unknown ids, products not indexed yet) become 4xx JSON answers.
+    "EXCEPTION_HANDLER": "feedback.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lookaway API",
@@ -136,7 +138,22 @@ LOOKAWAY_BACKBONE = env("LOOKAWAY_BACKBONE", default="efficientnet_lite0")
 LOOKAWAY_BACKBONE_WEIGHTS = env("LOOKAWAY_BACKBONE_WEIGHTS", default="")
 # 32 images fill the 2-core CPU without growing memory; GPU workers raise it (256-1024).
 LOOKAWAY_EMBED_BATCH_SIZE = env.int("LOOKAWAY_EMBED_BATCH_SIZE", default=32)
+# Annoy index (see docs/PERFORMANCE.md for how these were chosen).
+LOOKAWAY_ANNOY_TREES = env.int("LOOKAWAY_ANNOY_TREES", default=50)
+LOOKAWAY_ANNOY_SEARCH_K = env.int("LOOKAWAY_ANNOY_SEARCH_K", default=5000)
+# 0: index the full vectors; N: index an N-d PCA projection and re-rank candidates with the full vectors.
+LOOKAWAY_INDEX_PCA_DIM = env.int("LOOKAWAY_INDEX_PCA_DIM", default=0)
+LOOKAWAY_INDEX_RERANK = env.int("LOOKAWAY_INDEX_RERANK", default=100)
+# Versions kept on disk (current + previous ones for rollback).
+LOOKAWAY_INDEX_KEEP_VERSIONS = env.int("LOOKAWAY_INDEX_KEEP_VERSIONS", default=3)
+# Seconds to wait after an embedding batch before rebuilding, so close batches share one rebuild.
+LOOKAWAY_INDEX_REBUILD_DELAY = env.int("LOOKAWAY_INDEX_REBUILD_DELAY", default=30)
+# How often a web process checks for embeddings newer than its index (the "fresh" set), in seconds.
+LOOKAWAY_FRESH_CHECK_SECONDS = env.float("LOOKAWAY_FRESH_CHECK_SECONDS", default=2.0)
 LOOKAWAY_SLATE_SIZE = env.int("LOOKAWAY_SLATE_SIZE", default=8)
+# Overrides of the feedback engine's EngineConfig fields (embeddings/engine/recommender.py); defaults there were
+# chosen by `manage.py evaluate` (docs/EVALUATION.md). Example: {"diversity": 0.3}.
+LOOKAWAY_ENGINE: dict = env.json("LOOKAWAY_ENGINE", default={})
 
 # Import limits: a product photo bigger than this is refused with a reason, never decoded.
 LOOKAWAY_MAX_IMAGE_BYTES = env.int("LOOKAWAY_MAX_IMAGE_BYTES", default=20 * 1024 * 1024)

@@ -1,0 +1,34 @@
+"""The API's exception handler: expected domain errors become clear 4xx JSON answers, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from embeddings.engine.preprocess import ImageDecodeError
+from feedback.errors import FeedbackError, InvalidInput
+from feedback.masks import MaskError
+
+logger = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler plus: MaskError/InvalidInput -> 400 {field: [message]}, NotFound -> 404, engine -> 409/422.
+
+    Anything else is logged with its traceback and answered 500 {"detail": ...} in JSON.
+    """
+    if isinstance(exc, MaskError | InvalidInput):
+        return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, FeedbackError):
+        return Response({"detail": exc.message}, status=exc.status_code)
+    if isinstance(exc, ImageDecodeError):
+        return Response({"detail": f"Image cannot be read: {exc.reason}"}, status=422)
+    response = exception_handler(exc, context)
+    if response is not None:
+        return response
+    view = context.get("view")
+    logger.exception("Unexpected error in %s", type(view).__name__ if view is not None else "API view", exc_info=exc)
+    return Response({"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

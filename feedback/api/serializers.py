@@ -1,0 +1,144 @@
+"""Request and response shapes of the session API (thin: validation of types and ranges only)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.api.serializers import ProductCardSerializer
+from feedback import masks
+from feedback.models import FeedbackEvent
+
+MAX_K = 50  # products per slate page; more is a catalog listing, not a recommendation
+MAX_PAGE = 50  # slate pages; the engine's candidate pools are a few hundred products deep
+
+
+class SlateQuerySerializer(serializers.Serializer):
+    """Query parameters choosing one page of a slate."""
+
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
+    k = serializers.IntegerField(min_value=1, max_value=MAX_K, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs.setdefault("k", settings.LOOKAWAY_SLATE_SIZE)
+        return attrs
+
+
+class FilterFieldsMixin(serializers.Serializer):
+    """The four slate filters, each an exact Product attribute value (empty: no filter)."""
+
+    gender = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    master_category = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    article_type = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    base_colour = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class SimilarQuerySerializer(SlateQuerySerializer, FilterFieldsMixin):
+    """Query parameters of the `similar` endpoint."""
+
+
+class FiltersSerializer(FilterFieldsMixin):
+    """Body of POST sessions/{id}/filters/: the filters replace the previous ones."""
+
+
+class SessionCreateSerializer(serializers.Serializer):
+    """Body of POST sessions/."""
+
+    seed_id = serializers.IntegerField(required=False, allow_null=True, help_text="Product to start on.")
+
+
+class SeedSerializer(serializers.Serializer):
+    """Body of POST sessions/{id}/seed/."""
+
+    product_id = serializers.IntegerField(help_text="The new seed product.")
+
+
+class FeedbackCreateSerializer(serializers.Serializer):
+    """Body of POST sessions/{id}/feedback/: one mask, drawn over the seed photo as displayed (width x height)."""
+
+    mask = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        max_length=masks.MAX_PAYLOAD_BYTES,
+        help_text="PNG data URL 'data:image/png;base64,...' of width x height pixels; painted = alpha > 0 "
+        "(PNG with alpha) or non-black (PNG without alpha).",
+    )
+    rle = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        required=False,
+        max_length=masks.MAX_PAYLOAD_BYTES,
+        help_text="Run-length counts over the pixels in row-major order, alternating unpainted/painted, starting "
+        "with unpainted; they sum to width * height.",
+    )
+    width = serializers.IntegerField(min_value=1, max_value=masks.MAX_SIDE, help_text="Displayed image width.")
+    height = serializers.IntegerField(min_value=1, max_value=masks.MAX_SIDE, help_text="Displayed image height.")
+    seed_id = serializers.IntegerField(
+        required=False, help_text="The seed the mask was painted on; refused when the session has moved on."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("mask" in attrs) == ("rle" in attrs):
+            raise serializers.ValidationError({"mask": ["Send exactly one of `mask` (PNG data URL) or `rle`."]})
+        return attrs
+
+
+class SlateItemSerializer(serializers.Serializer):
+    """One recommendation."""
+
+    product = ProductCardSerializer()
+    score = serializers.FloatField()
+    reason = serializers.CharField()
+
+
+class SlateSerializer(serializers.Serializer):
+    """One page of a slate."""
+
+    page = serializers.IntegerField()
+    k = serializers.IntegerField()
+    items = SlateItemSerializer(many=True)
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    """One feedback of the history (inactive ones were undone or removed)."""
+
+    seed = ProductCardSerializer()
+    mask_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FeedbackEvent
+        fields = ["id", "order", "seed", "active", "created_at", "mask_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_mask_url(self, event: FeedbackEvent) -> str:
+        url = reverse("api:session-feedback-mask", kwargs={"session_id": event.session_id, "feedback_id": event.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class FiltersOutSerializer(FilterFieldsMixin):
+    """The session's current filters (only the ones set)."""
+
+
+class SessionStateSerializer(serializers.Serializer):
+    """A session's state: seed, visited seeds, filters, feedback history and one slate page."""
+
+    id = serializers.UUIDField(source="session.id")
+    seed = ProductCardSerializer(allow_null=True)
+    visited = serializers.ListField(child=serializers.IntegerField(), source="session.visited")
+    filters = FiltersOutSerializer(source="session.filters")
+    feedback = FeedbackSerializer(many=True)
+    slate = serializers.SerializerMethodField()
+
+    @extend_schema_field(SlateSerializer)
+    def get_slate(self, state) -> dict:
+        return SlateSerializer({"page": state.page, "k": state.k, "items": state.items}, context=self.context).data
+
+
+class SimilarSerializer(serializers.Serializer):
+    """A product and its nearest neighbours."""
+
+    product = ProductCardSerializer()
+    results = SlateItemSerializer(many=True)

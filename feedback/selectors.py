@@ -1,0 +1,97 @@
+"""Reads for shopping sessions: ownership checks, products for cards and filters, feedback history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from catalog.models import Product, ProductImage
+from embeddings.engine.types import FeedbackSignal
+from feedback.errors import InvalidInput, NotFound
+from feedback.models import FeedbackEvent, ShoppingSession
+
+# Slate filters a session may set, each an exact (case-insensitive) match on the Product field of the same name.
+FILTER_FIELDS = ("gender", "master_category", "article_type", "base_colour")
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def products_with_images() -> QuerySet[Product]:
+    """Products with their images prefetched in display order (so `primary_image` costs no query)."""
+    images = ProductImage.objects.order_by("position", "id")
+    return Product.objects.prefetch_related(Prefetch("images", queryset=images))
+
+
+def session_get_for_owner(*, session_id: uuid.UUID | str, owner_key: str, user: User = None) -> ShoppingSession:
+    """The session if this browser (owner_key) or signed-in user created it; NotFound for anything else."""
+    try:
+        session_uuid = uuid.UUID(str(session_id))
+    except ValueError:
+        raise NotFound("No such session.") from None
+    session = ShoppingSession.objects.filter(pk=session_uuid).first()
+    if session is None or not session_is_owned(session=session, owner_key=owner_key, user=user):
+        raise NotFound("No such session.")
+    return session
+
+
+def session_is_owned(*, session: ShoppingSession, owner_key: str, user: User = None) -> bool:
+    """Whether this browser (owner_key) or user may read and change the session."""
+    if user is not None and user.is_authenticated and session.user_id is not None and session.user_id == user.pk:
+        return True
+    return bool(owner_key) and session.owner_key == owner_key
+
+
+def product_get_active(*, product_id: object, field: str = "product_id") -> Product:
+    """An active product with its images; InvalidInput naming `field` when unknown or inactive."""
+    if isinstance(product_id, bool) or not isinstance(product_id, int):
+        raise InvalidInput(field, f"Must be an integer product id, got {product_id!r}.")
+    product = products_with_images().filter(pk=product_id, is_active=True).first()
+    if product is None:
+        raise InvalidInput(field, f"No product with id {product_id}.")
+    return product
+
+
+def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, Product]:
+    """Products (any state) with their images, keyed by id: one query plus one for the images."""
+    ids = {int(pid) for pid in product_ids}
+    if not ids:
+        return {}
+    return {product.pk: product for product in products_with_images().filter(pk__in=ids)}
+
+
+def product_ids_allowed(*, product_ids: Iterable[int], filters: Mapping[str, str]) -> set[int]:
+    """The subset of these ids that are active products matching the filters (case-insensitive): one query."""
+    ids = {int(pid) for pid in product_ids}
+    if not ids:
+        return set()
+    conditions = {f"{field}__iexact": filters[field] for field in FILTER_FIELDS if filters.get(field)}
+    queryset = Product.objects.filter(pk__in=ids, is_active=True, **conditions)
+    return set(queryset.values_list("pk", flat=True))
+
+
+def feedback_list(*, session: ShoppingSession) -> list[FeedbackEvent]:
+    """Every feedback event of the session (active and not), oldest first, with seed products and images."""
+    events = session.events.defer("signal", "mask_bits").order_by("order")
+    return list(events.prefetch_related(Prefetch("seed", queryset=products_with_images())))
+
+
+def feedback_get(*, session: ShoppingSession, feedback_id: int | str) -> FeedbackEvent:
+    """One feedback event of this session; NotFound for other sessions' or unknown (or malformed) ids."""
+    try:
+        feedback_pk = int(feedback_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such feedback in this session.") from None
+    event = FeedbackEvent.objects.filter(session=session, pk=feedback_pk).first()
+    if event is None:
+        raise NotFound("No such feedback in this session.")
+    return event
+
+
+def feedback_signals(*, session: ShoppingSession) -> list[FeedbackSignal]:
+    """The engine signals of the session's active feedback, in the order it was given."""
+    rows = FeedbackEvent.objects.filter(session=session, active=True).order_by("order")
+    rows = rows.values_list("signal", flat=True)
+    return [FeedbackSignal.from_bytes(bytes(data)) for data in rows]

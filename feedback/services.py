@@ -1,0 +1,252 @@
+"""Writes on shopping sessions (seed, filters, feedback, undo, reset) and the slates they produce.
+
+Every change takes the session's row lock (select_for_update inside transaction.atomic), so concurrent requests on
+one session serialise; the slow part of adding feedback (decoding the photo, the masked forward pass) runs before
+the lock is taken. A slate is a pure function of the session's state (seed, active feedback in order, visited seeds,
+filters), which is what makes undo and remove exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from catalog.models import Product
+from embeddings.engine.preprocess import ImageDecodeError, load_image
+from embeddings.engine.types import Slate, SlateItem
+from feedback import masks
+from feedback.errors import InvalidInput, NotFound, NotReady, Unprocessable
+from feedback.models import FeedbackEvent, ShoppingSession
+from feedback.selectors import (
+    FILTER_FIELDS,
+    User,
+    feedback_get,
+    feedback_list,
+    feedback_signals,
+    product_get_active,
+    products_by_ids,
+)
+from feedback.slates import AllowFilter, recommender
+
+MAX_SHOWN = 1000  # products remembered as shown per session; older ones matter little to the engine
+MAX_FILTER_LENGTH = 64  # the longest Product filter column
+
+
+@dataclass(frozen=True)
+class SlateEntry:
+    """One recommended product, loaded for display."""
+
+    product: Product
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """Everything the session endpoints answer: the session, its seed, its feedback and one slate page."""
+
+    session: ShoppingSession
+    seed: Product | None
+    feedback: list[FeedbackEvent]
+    page: int
+    k: int
+    items: list[SlateEntry]
+
+
+def _locked(session: ShoppingSession) -> ShoppingSession:
+    return ShoppingSession.objects.select_for_update().get(pk=session.pk)
+
+
+def session_create(*, owner_key: str, user: User = None, seed_id: int | None = None) -> ShoppingSession:
+    """A new session for this browser (and user, when signed in), optionally starting on a seed."""
+    seed = product_get_active(product_id=seed_id, field="seed_id") if seed_id is not None else None
+    owner = user if user is not None and user.is_authenticated else None
+    return ShoppingSession.objects.create(owner_key=owner_key, user=owner, seed=seed)
+
+
+@transaction.atomic
+def session_set_seed(*, session: ShoppingSession, product_id: int) -> ShoppingSession:
+    """Move to a new seed; the previous one joins the visited list (never recommended again), the new one leaves it."""
+    product = product_get_active(product_id=product_id, field="product_id")
+    locked = _locked(session)
+    visited = [pid for pid in locked.visited if pid != product.pk]  # returning to a visited seed: current again
+    if locked.seed_id is not None and locked.seed_id != product.pk and locked.seed_id not in visited:
+        visited.append(locked.seed_id)
+    locked.visited = visited
+    locked.seed = product
+    locked.save(update_fields=["seed", "visited", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def session_set_filters(*, session: ShoppingSession, filters: Mapping[str, object]) -> ShoppingSession:
+    """Replace the slate filters; empty or missing values remove a filter."""
+    clean: dict[str, str] = {}
+    for field, value in filters.items():
+        if field not in FILTER_FIELDS:
+            raise InvalidInput(field, f"Unknown filter; use any of {', '.join(FILTER_FIELDS)}.")
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or len(value) > MAX_FILTER_LENGTH:
+            raise InvalidInput(field, f"Must be a string of at most {MAX_FILTER_LENGTH} characters.")
+        clean[field] = value.strip()
+    locked = _locked(session)
+    locked.filters = {field: value for field, value in clean.items() if value}
+    locked.save(update_fields=["filters", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def session_reset(*, session: ShoppingSession) -> ShoppingSession:
+    """Start over on the current seed: every feedback inactive, visited and shown lists cleared."""
+    locked = _locked(session)
+    locked.events.filter(active=True).update(active=False)
+    locked.visited, locked.shown = [], []
+    locked.save(update_fields=["visited", "shown", "updated_at"])
+    return locked
+
+
+def feedback_add(
+    *,
+    session: ShoppingSession,
+    width: object,
+    height: object,
+    mask: str | None = None,
+    rle: Sequence[int] | None = None,
+    seed_id: int | None = None,
+) -> FeedbackEvent:
+    """Decode the mask painted on the current seed, derive the engine's signal from it and store it, in order.
+
+    seed_id, when given, must be the session's current seed (guards against a seed change in another tab).
+    """
+    if session.seed_id is None:
+        raise InvalidInput("seed", "The session has no seed to paint on; set one first.")
+    if seed_id is not None and seed_id != session.seed_id:
+        raise InvalidInput("seed_id", f"The session's seed is now {session.seed_id}, not {seed_id}.")
+    seed = product_get_active(product_id=session.seed_id, field="seed")
+    photo = _seed_photo(seed)
+    painted = masks.mask_decode(mask=mask, rle=rle, width=width, height=height, image_size=photo.size)
+    try:
+        signal = recommender().derive_feedback(seed_id=seed.pk, seed_image=photo, mask=painted)
+    except ValueError as exc:
+        raise Unprocessable(f"The engine could not use this mask: {exc}") from exc
+    bits, mask_width, mask_height = masks.mask_pack(painted)
+    with transaction.atomic():
+        locked = _locked(session)
+        locked.last_order += 1
+        locked.save(update_fields=["last_order", "updated_at"])
+        return FeedbackEvent.objects.create(
+            session=locked,
+            seed=seed,
+            mask_bits=bits,
+            mask_width=mask_width,
+            mask_height=mask_height,
+            signal=signal.to_bytes(),
+            order=locked.last_order,
+        )
+
+
+def _seed_photo(seed: Product):
+    image = seed.primary_image
+    if image is None or not image.file:
+        raise Unprocessable(f"Product {seed.pk} has no photo to paint on.")
+    try:
+        with image.file.open("rb") as handle:
+            return load_image(handle, max_pixels=settings.LOOKAWAY_MAX_IMAGE_PIXELS)
+    except (ImageDecodeError, OSError) as exc:
+        raise Unprocessable(f"The photo of product {seed.pk} cannot be read: {exc}") from exc
+
+
+@transaction.atomic
+def feedback_undo(*, session: ShoppingSession) -> FeedbackEvent:
+    """Deactivate the most recent active feedback."""
+    locked = _locked(session)
+    event = locked.events.filter(active=True).order_by("-order").first()
+    if event is None:
+        raise InvalidInput("feedback", "There is no feedback to undo.")
+    event.active = False
+    event.save(update_fields=["active"])
+    return event
+
+
+@transaction.atomic
+def feedback_remove(*, session: ShoppingSession, feedback_id: int | str) -> FeedbackEvent:
+    """Deactivate one feedback of this session (removing an inactive one changes nothing)."""
+    locked = _locked(session)
+    event = feedback_get(session=locked, feedback_id=feedback_id)
+    if event.active:
+        event.active = False
+        event.save(update_fields=["active"])
+    return event
+
+
+def session_slate(*, session: ShoppingSession, k: int, page: int) -> Slate:
+    """One page of the session's slate: seed steered by every active feedback, visited seeds and filters applied."""
+    if session.seed_id is None:
+        return Slate(items=())
+    try:
+        slate = recommender().recommend(
+            seed_id=session.seed_id,
+            feedback=feedback_signals(session=session),
+            exclude=tuple(session.visited),
+            k=k,
+            offset=(page - 1) * k,
+            allow=_allow(session.filters),
+            shown=tuple(session.shown),
+        )
+    except KeyError as exc:
+        raise NotReady(f"Product {session.seed_id} is not indexed yet; try again once indexing has finished.") from exc
+    _record_shown(session, slate.product_ids)
+    return slate
+
+
+def _allow(filters: Mapping[str, str]) -> AllowFilter | None:
+    # Without filters the catalog view already returns active products only: no query needed.
+    return AllowFilter(filters=filters) if any(filters.get(field) for field in FILTER_FIELDS) else None
+
+
+def _record_shown(session: ShoppingSession, product_ids: Sequence[int]) -> None:
+    if not product_ids or set(product_ids) <= set(session.shown):
+        return
+    with transaction.atomic():
+        locked = _locked(session)
+        known = set(locked.shown)
+        locked.shown = [*locked.shown, *(pid for pid in product_ids if pid not in known)][-MAX_SHOWN:]
+        locked.save(update_fields=["shown"])
+    session.shown = locked.shown
+
+
+def session_state(*, session: ShoppingSession, k: int, page: int) -> SessionState:
+    """The session, its feedback history and one page of its slate, loaded for display without N+1 queries."""
+    slate = session_slate(session=session, k=k, page=page)
+    wanted = [*slate.product_ids, *([session.seed_id] if session.seed_id else [])]
+    products = products_by_ids(product_ids=wanted)
+    items = [_entry(products, item) for item in slate.items if _shows(products, item.product_id)]
+    seed = products.get(session.seed_id) if session.seed_id else None
+    return SessionState(session, seed, feedback_list(session=session), page, k, items)
+
+
+def similar_products(
+    *, product_id: int, k: int, page: int, filters: Mapping[str, str]
+) -> tuple[Product, list[SlateEntry]]:
+    """A product and one page of its plain nearest neighbours (no session), filters applied."""
+    product = products_by_ids(product_ids=[product_id]).get(product_id)
+    if product is None or not product.is_active:
+        raise NotFound(f"No product with id {product_id}.")
+    try:
+        slate = recommender().similar(product_id=product_id, k=k, offset=(page - 1) * k, allow=_allow(filters))
+    except KeyError as exc:
+        raise NotReady(f"Product {product_id} is not indexed yet; try again once indexing has finished.") from exc
+    products = products_by_ids(product_ids=slate.product_ids)
+    return product, [_entry(products, item) for item in slate.items if _shows(products, item.product_id)]
+
+
+def _shows(products: Mapping[int, Product], product_id: int) -> bool:
+    return product_id in products and products[product_id].is_active
+
+
+def _entry(products: Mapping[int, Product], item: SlateItem) -> SlateEntry:
+    return SlateEntry(products[item.product_id], item.score, item.reason)
