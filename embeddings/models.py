@@ -16,10 +16,12 @@ class ImageEmbedding(models.Model):
     spatial_shape = models.JSONField(default=list)
     # float16 (grid, grid, 3) mean CIELAB colour per cell.
     colours = models.BinaryField()
+    # When this embedding was (re)computed: the "fresh" set is everything newer than the current index build.
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["image", "backbone_version"], name="unique_image_backbone")]
+        indexes = [models.Index(fields=["backbone_version", "created_at"], name="embedding_version_created")]
 
     def __str__(self) -> str:
         return f"embedding of image {self.image_id} by {self.backbone_version}"
@@ -39,6 +41,8 @@ class IndexVersion(models.Model):
     checksum = models.CharField(max_length=64)
     backbone_version = models.CharField(max_length=128)
     is_current = models.BooleanField(default=False, db_index=True)
+    # Embeddings computed after this instant are not in the index: readers search them exactly ("fresh" set).
+    snapshot_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

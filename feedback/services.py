@@ -130,7 +130,11 @@ def feedback_add(
     photo = _seed_photo(seed)
     painted = masks.mask_decode(mask=mask, rle=rle, width=width, height=height, image_size=photo.size)
     try:
-        signal = recommender().derive_feedback(seed_id=seed.pk, seed_image=photo, mask=painted)
+        # Products the shopper saw and passed over before painting travel with this feedback as weak negatives,
+        # so undoing or removing it also removes them (the slate stays a pure function of the active feedback).
+        signal = recommender().derive_feedback(
+            seed_id=seed.pk, seed_image=photo, mask=painted, shown=tuple(session.shown)
+        )
     except ValueError as exc:
         raise Unprocessable(f"The engine could not use this mask: {exc}") from exc
     bits, mask_width, mask_height = masks.mask_pack(painted)

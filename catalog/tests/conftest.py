@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-SHARED_CATALOG = Path("/work/shared/catalog")
+from config.shared import SHARED_CATALOG as SHARED_CATALOG_DIR
+
+SHARED_CATALOG = SHARED_CATALOG_DIR
 SAMPLE_SIZE = 200
 
 

@@ -119,7 +119,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # Expected domain errors (bad masks, unknown ids, products not indexed yet) become 4xx JSON answers.
     "EXCEPTION_HANDLER": "feedback.api.exceptions.api_exception_handler",
 }
@@ -138,11 +141,16 @@ LOOKAWAY_BACKBONE = env("LOOKAWAY_BACKBONE", default="efficientnet_lite0")
 LOOKAWAY_BACKBONE_WEIGHTS = env("LOOKAWAY_BACKBONE_WEIGHTS", default="")
 # 32 images fill the 2-core CPU without growing memory; GPU workers raise it (256-1024).
 LOOKAWAY_EMBED_BATCH_SIZE = env.int("LOOKAWAY_EMBED_BATCH_SIZE", default=32)
+# TensorFlow thread pools of each process (0: TensorFlow's default). Web processes embedding one image per request
+# are fastest with 1 intra-op thread (docs/BACKBONES.md); embedding workers keep the default.
+LOOKAWAY_TF_INTRA_OP_THREADS = env.int("LOOKAWAY_TF_INTRA_OP_THREADS", default=0)
+LOOKAWAY_TF_INTER_OP_THREADS = env.int("LOOKAWAY_TF_INTER_OP_THREADS", default=0)
 # Annoy index (see docs/PERFORMANCE.md for how these were chosen).
 LOOKAWAY_ANNOY_TREES = env.int("LOOKAWAY_ANNOY_TREES", default=50)
 LOOKAWAY_ANNOY_SEARCH_K = env.int("LOOKAWAY_ANNOY_SEARCH_K", default=5000)
-# 0: index the full vectors; N: index an N-d PCA projection and re-rank candidates with the full vectors.
-LOOKAWAY_INDEX_PCA_DIM = env.int("LOOKAWAY_INDEX_PCA_DIM", default=0)
+# Index an N-d PCA projection (fitted at build time) and re-rank candidates exactly with the full vectors; 0: index
+# the full vectors. 256 measured 10x the queries/s of full 1280-d at higher recall (docs/PERFORMANCE.md).
+LOOKAWAY_INDEX_PCA_DIM = env.int("LOOKAWAY_INDEX_PCA_DIM", default=256)
 LOOKAWAY_INDEX_RERANK = env.int("LOOKAWAY_INDEX_RERANK", default=100)
 # Versions kept on disk (current + previous ones for rollback).
 LOOKAWAY_INDEX_KEEP_VERSIONS = env.int("LOOKAWAY_INDEX_KEEP_VERSIONS", default=3)

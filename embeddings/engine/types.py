@@ -58,7 +58,7 @@ class CatalogView(Protocol):
     """What the engine may ask of the indexed catalog (Annoy-backed in production, exact in small tests)."""
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Up to k active products nearest to `query` (cosine): (product_ids int64, similarities float32), best first."""
+        """The k active products nearest to `query` (cosine): (product_ids int64, similarities float32), best first."""
         ...
 
     def features(self, product_ids: Sequence[int]) -> FeatureArrays:

@@ -1,4 +1,4 @@
-"""A small real shop for tests: 90 products of four article types from /work/shared/catalog, with real features.
+"""A small real shop for tests: 90 products of four article types from the shared sample catalog, with real features.
 
 The products, their photos (copied into MEDIA_ROOT) and their embeddings go into the database the way the
 import and embedding pipeline would store them, and the index is built by embeddings.services.index_build, so
@@ -26,6 +26,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from catalog.models import EmbeddingStatus, Product, ProductImage
+from config.shared import SHARED_CATALOG as SHARED_CATALOG_DIR
 from embeddings.engine.preprocess import load_image
 from embeddings.engine.types import FeatureArrays, ImageFeatures
 from embeddings.models import ImageEmbedding
@@ -33,7 +34,7 @@ from embeddings.services.storage import features_to_fields
 
 logger = logging.getLogger(__name__)
 
-SHARED_CATALOG = Path("/work/shared/catalog")
+SHARED_CATALOG = SHARED_CATALOG_DIR
 SHOP_CACHE_DIR = Path("/tmp/lookaway-test-cache")
 # Four visually distinct article types, in the numbers a slate of 8 needs to be meaningful after filters.
 SHOP_TYPES = {"Tshirts": 30, "Casual Shoes": 24, "Handbags": 18, "Watches": 18}

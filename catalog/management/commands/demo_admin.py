@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Create a superuser for the local demo (DEBUG only): DEMO_ADMIN_USER / DEMO_ADMIN_PASSWORD, default admin/admin."
+    help = "Create a superuser for the local demo (DEBUG only); DEMO_ADMIN_USER / DEMO_ADMIN_PASSWORD (admin/admin)."
 
     def handle(self, *args, **options) -> None:
         user_model = get_user_model()

@@ -1,0 +1,117 @@
+"""AnnoyCatalogView: one memory-mapped index version answering CatalogView queries; and its verification."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from annoy import AnnoyIndex
+
+from embeddings.engine.index.annoy_build import ANNOY_FILE, read_manifest, version_checksum
+from embeddings.engine.types import FeatureArrays
+
+# A self-query must find itself (or an identical twin) at least this similar.
+SELF_QUERY_MIN_SIMILARITY = 0.999
+
+
+class IndexVerificationError(Exception):
+    """A built index version is incomplete, corrupt or does not answer as it should."""
+
+
+class AnnoyCatalogView:
+    """CatalogView over one version directory; every array is memory-mapped so processes share pages."""
+
+    def __init__(self, directory: Path | str, *, search_k: int | None = None):
+        self.directory = Path(directory)
+        self.manifest = read_manifest(self.directory)
+        self.version: str = self.manifest["version"]
+        n = int(self.manifest["items"])
+        self.items = n
+
+        def load(name: str) -> np.ndarray:
+            return np.load(self.directory / f"{name}.npy", mmap_mode="r")
+
+        self.ids = load("ids")[:n]
+        self.vectors = load("vectors")[:n]
+        self.spatial = load("spatial")[:n]
+        self.colours = load("colours")[:n]
+        self._lookup_ids = load("lookup_ids")
+        self._lookup_rows = load("lookup_rows")
+        self._pca = None
+        if (self.directory / "pca_components.npy").exists():
+            self._pca = (np.load(self.directory / "pca_mean.npy"), np.load(self.directory / "pca_components.npy"))
+        params = self.manifest.get("params", {})
+        self.search_k = int(self.manifest["search_k"] if search_k is None else search_k)
+        self.rerank = int(params.get("rerank", 100))
+        self._annoy = AnnoyIndex(int(self.manifest["index_dim"]), self.manifest["metric"])
+        self._annoy.load(str(self.directory / ANNOY_FILE), prefault=False)
+
+    def __len__(self) -> int:
+        return self.items
+
+    def _rows(self, product_ids: Sequence[int]) -> np.ndarray:
+        """Row of each requested id, -1 where unknown."""
+        wanted = np.asarray(list(product_ids), dtype=np.int64)
+        if len(wanted) == 0 or self.items == 0:
+            return np.full(len(wanted), -1, dtype=np.int64)
+        pos = np.searchsorted(self._lookup_ids, wanted).clip(0, self.items - 1)
+        found = np.asarray(self._lookup_ids[pos]) == wanted
+        return np.where(found, np.asarray(self._lookup_rows[pos]), -1)
+
+    def __contains__(self, product_id: object) -> bool:
+        try:
+            return bool(self._rows([int(product_id)])[0] >= 0)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to k products nearest to `query`: Annoy candidates re-ranked by exact cosine, best first."""
+        if k <= 0 or self.items == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        norm = float(np.linalg.norm(q))
+        if q.shape[0] != self.vectors.shape[1] or not np.isfinite(norm) or norm == 0.0:
+            raise ValueError(f"query must be a finite non-zero vector of {self.vectors.shape[1]} values")
+        q = q / norm
+        probe = q
+        if self._pca is not None:
+            probe = (q - self._pca[0]) @ self._pca[1].T
+        candidates = self._annoy.get_nns_by_vector(probe, max(k, self.rerank), search_k=self.search_k)
+        rows = np.asarray(sorted(candidates), dtype=np.int64)
+        sims = (np.asarray(self.vectors[rows], dtype=np.float32) @ q).astype(np.float32)
+        order = np.lexsort((rows, -sims))[:k]
+        return np.asarray(self.ids[rows[order]], dtype=np.int64), sims[order]
+
+    def features(self, product_ids: Sequence[int]) -> FeatureArrays:
+        """Stored features of these products in the requested order; unknown ids are left out."""
+        rows = self._rows(product_ids)
+        rows = rows[rows >= 0]
+        return FeatureArrays(
+            product_ids=np.asarray(self.ids[rows], dtype=np.int64),
+            vectors=np.asarray(self.vectors[rows], dtype=np.float32),
+            spatial=np.asarray(self.spatial[rows]),
+            colours=np.asarray(self.colours[rows]),
+        )
+
+
+def verify_index_version(directory: Path | str, *, samples: int = 5) -> AnnoyCatalogView:
+    """Reload a freshly built version and check item count, checksum and self-queries; return the loaded view."""
+    directory = Path(directory)
+    try:
+        manifest = read_manifest(directory)
+        missing = [name for name in manifest["files"] if not (directory / name).exists()]
+        if missing:
+            raise IndexVerificationError(f"missing files: {', '.join(missing)}")
+        if version_checksum(directory, manifest["files"]) != manifest["checksum"]:
+            raise IndexVerificationError("checksum mismatch")
+        view = AnnoyCatalogView(directory)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexVerificationError(f"cannot load index version: {exc}") from exc
+    if view._annoy.get_n_items() != manifest["items"] or len(view.ids) != manifest["items"]:
+        raise IndexVerificationError(f"expected {manifest['items']} items, found {view._annoy.get_n_items()}")
+    for row in np.linspace(0, view.items - 1, num=min(samples, view.items)).astype(int):
+        _, sims = view.search(np.asarray(view.vectors[row]), 1)
+        if len(sims) == 0 or sims[0] < SELF_QUERY_MIN_SIMILARITY:
+            raise IndexVerificationError(f"self-query of item {row} did not return itself")
+    return view

@@ -1,0 +1,1 @@
+"""Re-ranking terms for the feedback engine (numpy only) and the whole-item baselines."""

@@ -1,0 +1,55 @@
+"""The ML core must never import Django or Celery: walk every module's imports (static) and import it (dynamic)."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ENGINE_DIR = Path(__file__).resolve().parents[2] / "engine"
+FORBIDDEN = ("django", "celery", "rest_framework", "drf_spectacular", "config")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_engine_sources_do_not_import_frameworks():
+    offenders = {}
+    files = sorted(ENGINE_DIR.rglob("*.py"))
+    assert len(files) >= 8
+    for path in files:
+        bad = sorted(n for n in _imported_modules(path) if n.split(".")[0] in FORBIDDEN)
+        if bad:
+            offenders[str(path.relative_to(ENGINE_DIR))] = bad
+    assert offenders == {}
+
+
+def test_engine_imports_pull_in_no_framework_at_run_time():
+    modules = sorted(
+        "embeddings.engine." + ".".join(p.relative_to(ENGINE_DIR).with_suffix("").parts).removesuffix(".__init__")
+        for p in ENGINE_DIR.rglob("*.py")
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name.removesuffix('.'))\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ENGINE_DIR.parents[1],
+        env={"PYTHONPATH": str(ENGINE_DIR.parents[1]), "PATH": ""},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]

@@ -1,0 +1,76 @@
+"""Coalesced rebuilds against the real Redis: many finished batches schedule one rebuild; one rebuild at a time."""
+
+import os
+import time
+
+import pytest
+import redis
+
+from embeddings.models import IndexVersion
+from embeddings.services import coordination, embed_images_batch
+from embeddings.services.indexing import index_rebuild_if_dirty, index_request_rebuild
+from embeddings.tests.fakes import make_products
+
+REDIS_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def with_redis(settings):
+    """Point coordination at the test Redis with a broker configured (not eager); clean keys around the test."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    keys = (coordination.DIRTY_KEY, coordination.SCHEDULED_KEY, coordination.LOCK_KEY)
+    client.delete(*keys)
+    settings.REDIS_URL = REDIS_URL
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield client
+    client.delete(*keys)
+
+
+def test_many_batches_schedule_one_rebuild(with_redis, monkeypatch, django_capture_on_commit_callbacks):
+    scheduled = []
+    monkeypatch.setattr("embeddings.tasks.rebuild_index_task.apply_async", lambda **kw: scheduled.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = [index_request_rebuild() for _ in range(10)]
+    assert claimed.count(True) == 1 and len(scheduled) == 1 and scheduled[0]["countdown"] >= 0
+    assert coordination.index_is_dirty()
+    coordination.index_release_schedule()  # the rebuild started: the next change may schedule another
+    with django_capture_on_commit_callbacks(execute=True):
+        assert index_request_rebuild() is True
+    assert len(scheduled) == 2
+
+
+def test_rebuild_runs_only_when_dirty_and_one_at_a_time(with_redis, fake_backbone):
+    images = make_products(6)
+    embed_images_batch(image_ids=[i.id for i in images])
+    assert index_rebuild_if_dirty(backbone_version="fake-v1") is None  # nothing marked dirty: no work
+    coordination.index_mark_dirty()
+    with coordination.rebuild_lock(timeout_seconds=30):
+        with pytest.raises(coordination.RebuildInProgress):
+            index_rebuild_if_dirty(backbone_version="fake-v1")
+    assert coordination.index_is_dirty()  # the refused rebuild did not eat the flag
+    record = index_rebuild_if_dirty(backbone_version="fake-v1")
+    assert record.is_current and record.items == 6 and not coordination.index_is_dirty()
+    assert index_rebuild_if_dirty(backbone_version="fake-v1") is None
+    assert index_rebuild_if_dirty(backbone_version="fake-v1", force=True).items == 6
+    assert IndexVersion.objects.count() == 2
+
+
+def test_rebuild_lock_is_renewed_while_held_and_released_after(with_redis):
+    with coordination.rebuild_lock(timeout_seconds=1):
+        time.sleep(1.6)  # longer than the TTL: only the heartbeat keeps it
+        assert with_redis.exists(coordination.LOCK_KEY)
+        with pytest.raises(coordination.RebuildInProgress):
+            with coordination.rebuild_lock(timeout_seconds=1):
+                pass
+    assert not with_redis.exists(coordination.LOCK_KEY)
+
+
+def test_eager_mode_never_schedules_per_batch(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setattr("embeddings.tasks.rebuild_index_task.apply_async", lambda **kw: pytest.fail("scheduled"))
+    assert index_request_rebuild() is False

@@ -1,0 +1,1 @@
+"""Simulated-shopper evaluation (docs/EVALUATION_PROTOCOL.md), framework-free: no Django imports here."""
