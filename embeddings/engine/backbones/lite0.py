@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.engine.backbones.base import Backbone, BackboneSpec, BackboneUnavailable
+from embeddings.engine.backbones.fusion import fuse_batch_norms
 from embeddings.engine.spatial import PROJECTION_TAG
 
 logger = logging.getLogger(__name__)
@@ -176,4 +177,6 @@ def load(*, model_dir: Path, weights_path: str | Path | None = None) -> Backbone
     trunk, classifier = build_model()
     _combined(trunk, classifier).load_weights(cached)
     version = f"{SPEC.name}/{weights_tag(source)}/{PROJECTION_TAG}"
-    return Backbone(spec=SPEC, version=version, trunk=trunk, normalise=_normalise, classifier=classifier)
+    return Backbone(
+        spec=SPEC, version=version, trunk=fuse_batch_norms(trunk), normalise=_normalise, classifier=classifier
+    )
