@@ -2,10 +2,20 @@
 
 from celery import shared_task
 
-from catalog.services.jobs import import_job_run
+from catalog.services.jobs import TRANSIENT_DB_ERRORS, import_job_run
 
 
-@shared_task(name="catalog.tasks.import_catalog_task", ignore_result=True)
+@shared_task(
+    name="catalog.tasks.import_catalog_task",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DB_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+)
 def import_catalog_task(job_id: int) -> None:
-    """Run the admin import job `job_id` (returns at once if it is not queued any more)."""
+    """Run (or resume) the admin import job `job_id`; returns at once if it is finished or running elsewhere."""
     import_job_run(job_id=job_id)

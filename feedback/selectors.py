@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
@@ -54,6 +57,29 @@ def product_get_active(*, product_id: object, field: str = "product_id") -> Prod
     return product
 
 
+def product_photo_get_active(*, product_id: object, field: str = "product_id") -> tuple[Product, ProductImage | None]:
+    """An active product and its primary photo (None when it has none), usually in one query.
+
+    InvalidInput naming `field` when the product is unknown or inactive.
+    """
+    if isinstance(product_id, bool) or not isinstance(product_id, int):
+        raise InvalidInput(field, f"Must be an integer product id, got {product_id!r}.")
+    images = ProductImage.objects.select_related("product").order_by("position", "id")
+    image = images.filter(product_id=product_id, product__is_active=True).first()
+    if image is not None:
+        return image.product, image
+    return product_get_active(product_id=product_id, field=field), None  # no photo (or no such product: raises)
+
+
+def product_id_active(*, product_id: object, field: str = "product_id") -> int:
+    """The id of an active product (one light query, nothing loaded); InvalidInput naming `field` otherwise."""
+    if isinstance(product_id, bool) or not isinstance(product_id, int):
+        raise InvalidInput(field, f"Must be an integer product id, got {product_id!r}.")
+    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+        raise InvalidInput(field, f"No product with id {product_id}.")
+    return product_id
+
+
 def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, Product]:
     """Products (any state) with their images, keyed by id: one query plus one for the images."""
     ids = {int(pid) for pid in product_ids}
@@ -72,10 +98,15 @@ def product_ids_allowed(*, product_ids: Iterable[int], filters: Mapping[str, str
     return set(queryset.values_list("pk", flat=True))
 
 
-def feedback_list(*, session: ShoppingSession) -> list[FeedbackEvent]:
-    """Every feedback event of the session (active and not), oldest first, with seed products and images."""
+def feedback_list(*, session: ShoppingSession, with_seeds: bool = True) -> list[FeedbackEvent]:
+    """Every feedback event of the session (active and not), oldest first, with seed products and images.
+
+    with_seeds=False leaves the seeds to the caller (who loads them with other products in one query).
+    """
     events = session.events.defer("signal", "mask_bits").order_by("order")
-    return list(events.prefetch_related(Prefetch("seed", queryset=products_with_images())))
+    if with_seeds:
+        events = events.prefetch_related(Prefetch("seed", queryset=products_with_images()))
+    return list(events)
 
 
 def feedback_get(*, session: ShoppingSession, feedback_id: int | str) -> FeedbackEvent:
@@ -90,8 +121,57 @@ def feedback_get(*, session: ShoppingSession, feedback_id: int | str) -> Feedbac
     return event
 
 
-def feedback_signals(*, session: ShoppingSession) -> list[FeedbackSignal]:
-    """The engine signals of the session's active feedback, in the order it was given."""
-    rows = FeedbackEvent.objects.filter(session=session, active=True).order_by("order")
-    rows = rows.values_list("signal", flat=True)
-    return [FeedbackSignal.from_bytes(bytes(data)) for data in rows]
+class SignalCache:
+    """Decoded signals by (feedback id, session id) (a stored signal never changes), least recently used dropped first.
+
+    Decoding a signal (a compressed npz) costs about a millisecond; every slate of a session decodes all its active
+    feedback again, so a process keeps the recent ones. Arrays are made read-only: callers share them.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[int, uuid.UUID], FeedbackSignal] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, uuid.UUID]) -> FeedbackSignal | None:
+        with self._lock:
+            signal = self._items.get(key)
+            if signal is not None:
+                self._items.move_to_end(key)
+            return signal
+
+    def put(self, key: tuple[int, uuid.UUID], signal: FeedbackSignal) -> None:
+        for array in (signal.cells, *signal.arrays.values()):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        with self._lock:
+            self._items[key] = signal
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+signal_cache = SignalCache()
+
+
+def feedback_signals(*, session: ShoppingSession, events: list[FeedbackEvent] | None = None) -> list[FeedbackSignal]:
+    """The engine signals of the session's active feedback, in the order it was given (decoded once per process).
+
+    events: the session's feedback list when the caller has just loaded it (feedback_list): saves a query.
+    """
+    if events is None:
+        rows = FeedbackEvent.objects.filter(session=session, active=True).order_by("order")
+        pks = list(rows.values_list("pk", flat=True))
+    else:
+        pks = [event.pk for event in sorted(events, key=lambda event: event.order) if event.active]
+    cached = {pk: signal_cache.get((pk, session.pk)) for pk in pks}
+    missing = [pk for pk, signal in cached.items() if signal is None]
+    if missing:
+        for pk, data in FeedbackEvent.objects.filter(session=session, pk__in=missing).values_list("pk", "signal"):
+            cached[pk] = FeedbackSignal.from_bytes(bytes(data))
+            signal_cache.put((pk, session.pk), cached[pk])
+    return [cached[pk] for pk in pks if cached[pk] is not None]

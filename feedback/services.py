@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from catalog.models import Product
+from catalog.models import Product, ProductImage
 from embeddings.engine.preprocess import ImageDecodeError, load_image
 from embeddings.engine.types import Slate, SlateItem
+from embeddings.search import active_snapshot, note_active
 from feedback import masks
 from feedback.errors import InvalidInput, NotFound, NotReady, Unprocessable
 from feedback.models import FeedbackEvent, ShoppingSession
@@ -26,8 +27,10 @@ from feedback.selectors import (
     feedback_get,
     feedback_list,
     feedback_signals,
-    product_get_active,
+    product_id_active,
+    product_photo_get_active,
     products_by_ids,
+    signal_cache,
 )
 from feedback.slates import AllowFilter, recommender
 
@@ -62,21 +65,24 @@ def _locked(session: ShoppingSession) -> ShoppingSession:
 
 def session_create(*, owner_key: str, user: User = None, seed_id: int | None = None) -> ShoppingSession:
     """A new session for this browser (and user, when signed in), optionally starting on a seed."""
-    seed = product_get_active(product_id=seed_id, field="seed_id") if seed_id is not None else None
+    seed = product_id_active(product_id=seed_id, field="seed_id") if seed_id is not None else None
+    if seed is not None:
+        note_active([seed])  # the request's first slate need not ask again
     owner = user if user is not None and user.is_authenticated else None
-    return ShoppingSession.objects.create(owner_key=owner_key, user=owner, seed=seed)
+    return ShoppingSession.objects.create(owner_key=owner_key, user=owner, seed_id=seed)
 
 
 @transaction.atomic
 def session_set_seed(*, session: ShoppingSession, product_id: int) -> ShoppingSession:
     """Move to a new seed; the previous one joins the visited list (never recommended again), the new one leaves it."""
-    product = product_get_active(product_id=product_id, field="product_id")
+    product_id = product_id_active(product_id=product_id, field="product_id")
+    note_active([product_id])
     locked = _locked(session)
-    visited = [pid for pid in locked.visited if pid != product.pk]  # returning to a visited seed: current again
-    if locked.seed_id is not None and locked.seed_id != product.pk and locked.seed_id not in visited:
+    visited = [pid for pid in locked.visited if pid != product_id]  # returning to a visited seed: current again
+    if locked.seed_id is not None and locked.seed_id != product_id and locked.seed_id not in visited:
         visited.append(locked.seed_id)
     locked.visited = visited
-    locked.seed = product
+    locked.seed_id = product_id
     locked.save(update_fields=["seed", "visited", "updated_at"])
     return locked
 
@@ -126,8 +132,9 @@ def feedback_add(
         raise InvalidInput("seed", "The session has no seed to paint on; set one first.")
     if seed_id is not None and seed_id != session.seed_id:
         raise InvalidInput("seed_id", f"The session's seed is now {session.seed_id}, not {seed_id}.")
-    seed = product_get_active(product_id=session.seed_id, field="seed")
-    photo = _seed_photo(seed)
+    seed, image = product_photo_get_active(product_id=session.seed_id, field="seed")
+    note_active([seed.pk])
+    photo = _seed_photo(seed, image)
     painted = masks.mask_decode(mask=mask, rle=rle, width=width, height=height, image_size=photo.size)
     try:
         # Products the shopper saw and passed over before painting travel with this feedback as weak negatives,
@@ -142,7 +149,7 @@ def feedback_add(
         locked = _locked(session)
         locked.last_order += 1
         locked.save(update_fields=["last_order", "updated_at"])
-        return FeedbackEvent.objects.create(
+        event = FeedbackEvent.objects.create(
             session=locked,
             seed=seed,
             mask_bits=bits,
@@ -151,10 +158,11 @@ def feedback_add(
             signal=signal.to_bytes(),
             order=locked.last_order,
         )
+    signal_cache.put((event.pk, locked.pk), signal)  # the next slate need not decode what was just encoded
+    return event
 
 
-def _seed_photo(seed: Product):
-    image = seed.primary_image
+def _seed_photo(seed: Product, image: ProductImage | None):
     if image is None or not image.file:
         raise Unprocessable(f"Product {seed.pk} has no photo to paint on.")
     try:
@@ -187,14 +195,17 @@ def feedback_remove(*, session: ShoppingSession, feedback_id: int | str) -> Feed
     return event
 
 
-def session_slate(*, session: ShoppingSession, k: int, page: int) -> Slate:
-    """One page of the session's slate: seed steered by every active feedback, visited seeds and filters applied."""
+def session_slate(*, session: ShoppingSession, k: int, page: int, events: list[FeedbackEvent] | None = None) -> Slate:
+    """One page of the session's slate: seed steered by every active feedback, visited seeds and filters applied.
+
+    events: the session's feedback list if the caller already loaded it (saves reading the active ones again).
+    """
     if session.seed_id is None:
         return Slate(items=())
     try:
         slate = recommender().recommend(
             seed_id=session.seed_id,
-            feedback=feedback_signals(session=session),
+            feedback=feedback_signals(session=session, events=events),
             exclude=tuple(session.visited),
             k=k,
             offset=(page - 1) * k,
@@ -215,22 +226,39 @@ def _allow(filters: Mapping[str, str]) -> AllowFilter | None:
 def _record_shown(session: ShoppingSession, product_ids: Sequence[int]) -> None:
     if not product_ids or set(product_ids) <= set(session.shown):
         return
+    # One UPDATE when nobody changed the list since this request read it (the usual case); else lock and merge.
+    shown = _with_shown(session.shown, product_ids)
+    if ShoppingSession.objects.filter(pk=session.pk, shown=session.shown).update(shown=shown):
+        session.shown = shown
+        return
     with transaction.atomic():
         locked = _locked(session)
-        known = set(locked.shown)
-        locked.shown = [*locked.shown, *(pid for pid in product_ids if pid not in known)][-MAX_SHOWN:]
+        locked.shown = _with_shown(locked.shown, product_ids)
         locked.save(update_fields=["shown"])
     session.shown = locked.shown
 
 
+def _with_shown(shown: Sequence[int], product_ids: Sequence[int]) -> list[int]:
+    known = set(shown)
+    return [*shown, *(pid for pid in product_ids if pid not in known)][-MAX_SHOWN:]
+
+
 def session_state(*, session: ShoppingSession, k: int, page: int) -> SessionState:
-    """The session, its feedback history and one page of its slate, loaded for display without N+1 queries."""
-    slate = session_slate(session=session, k=k, page=page)
-    wanted = [*slate.product_ids, *([session.seed_id] if session.seed_id else [])]
+    """The session, its feedback history and one page of its slate, loaded for display without N+1 queries.
+
+    The slate's products, the seed and the seeds of the feedback history are loaded together (one query for the
+    products, one for their photos).
+    """
+    events = feedback_list(session=session, with_seeds=False)
+    with active_snapshot():
+        slate = session_slate(session=session, k=k, page=page, events=events)
+    wanted = [*slate.product_ids, *([session.seed_id] if session.seed_id else []), *(e.seed_id for e in events)]
     products = products_by_ids(product_ids=wanted)
+    for event in events:
+        event.seed = products[event.seed_id]  # feedback rows keep their seed (PROTECT): always loaded
     items = [_entry(products, item) for item in slate.items if _shows(products, item.product_id)]
     seed = products.get(session.seed_id) if session.seed_id else None
-    return SessionState(session, seed, feedback_list(session=session), page, k, items)
+    return SessionState(session, seed, events, page, k, items)
 
 
 def similar_products(
@@ -241,7 +269,8 @@ def similar_products(
     if product is None or not product.is_active:
         raise NotFound(f"No product with id {product_id}.")
     try:
-        slate = recommender().similar(product_id=product_id, k=k, offset=(page - 1) * k, allow=_allow(filters))
+        with active_snapshot():
+            slate = recommender().similar(product_id=product_id, k=k, offset=(page - 1) * k, allow=_allow(filters))
     except KeyError as exc:
         raise NotReady(f"Product {product_id} is not indexed yet; try again once indexing has finished.") from exc
     products = products_by_ids(product_ids=slate.product_ids)

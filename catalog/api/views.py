@@ -1,7 +1,7 @@
 """Products API: list (filters, pagination) and detail; thin views over catalog.selectors."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import PageNumberPagination
 
@@ -17,7 +17,15 @@ class ProductPagination(PageNumberPagination):
     max_page_size = 100
 
 
-@extend_schema(parameters=[ProductFilterSerializer], tags=["products"])
+@extend_schema(
+    parameters=[ProductFilterSerializer],
+    tags=["products"],
+    responses={
+        200: ProductCardSerializer(many=True),
+        400: OpenApiResponse(description='Invalid filter: {"<field>": ["<message>"]}.'),
+        404: OpenApiResponse(description="Page out of range or not a number."),
+    },
+)
 class ProductListView(ListAPIView):
     """Active products, filtered by exact attributes (case-insensitive) and name words, paginated."""
 
@@ -30,7 +38,10 @@ class ProductListView(ListAPIView):
         return product_list(filters=filters.validated_data)
 
 
-@extend_schema(tags=["products"])
+@extend_schema(
+    tags=["products"],
+    responses={200: ProductDetailSerializer, 404: OpenApiResponse(description="Unknown or inactive product.")},
+)
 class ProductDetailView(RetrieveAPIView):
     """One active product by its internal id, with attributes."""
 

@@ -46,7 +46,10 @@ def image_path_resolve(*, root: Path, relative: str) -> Path:
     if ".." in pure.parts:
         raise ImageRefused(f"{relative!r} points outside the catalog folder")
     base = Path(root).resolve()
-    path = (base / pure).resolve()
+    try:
+        path = (base / pure).resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: pathlib's "Symlink loop" (Python < 3.13)
+        raise ImageRefused(f"{relative!r} cannot be resolved (symbolic link loop?): {exc}") from None
     if not path.is_relative_to(base):
         raise ImageRefused(f"{relative!r} leads outside the catalog folder (symbolic link)")
     return path

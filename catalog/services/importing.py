@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import islice, repeat
 from pathlib import Path
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -116,7 +116,16 @@ def _write_batch(plans: list[_Planned]) -> list[int]:
         for p in changed_images:
             p.image.updated_at = now
         ProductImage.objects.bulk_update([p.image for p in changed_images], fields)
+        _forget_old_embeddings([p.image.pk for p in changed_images if "file" in p.image_fields])
     return [p.image.pk for p in plans if p.image_file_written and p.image.embedding_status == EmbeddingStatus.PENDING]
+
+
+def _forget_old_embeddings(image_ids: list[int]) -> None:
+    """The photo of these images changed: their stored embeddings describe the old one, delete them (same batch)."""
+    from embeddings.services.embedding import embeddings_forget
+
+    if image_ids:
+        embeddings_forget(image_ids=image_ids)
 
 
 def _write_one(plan: _Planned) -> list[int]:
@@ -151,6 +160,8 @@ def _import_batch(
             to_embed = _write_batch([p for p in plans if p.outcome != "unchanged"])
             transaction.on_commit(lambda ids=to_embed: ids and schedule(image_ids=ids), robust=True)
         written = plans
+    except (OperationalError, InterfaceError):
+        raise  # the connection is gone (server restart, network): row-by-row would only fail N more times
     except DatabaseError as exc:
         logger.warning("batch of %d rows failed (%s): retrying row by row", len(rows), exc)
         _reset_unsaved(plans)

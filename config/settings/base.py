@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    "config.middleware.ApiJsonOnlyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +92,34 @@ USE_TZ = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Security (production.py adds HTTPS-only settings) ----------------------------------------------
+# Largest JSON body the API parses (a 2 MB mask data URL plus framing); larger ones get 413 unread.
+LOOKAWAY_API_MAX_BODY_BYTES = env.int("LOOKAWAY_API_MAX_BODY_BYTES", default=2_621_440)
+# Anonymous POST /api/v1/sessions/ per client IP (DRF rate, e.g. "120/minute"); empty: unlimited. Counted in the
+# default cache. production.py defaults it to 120/minute; load tests leave it empty.
+LOOKAWAY_API_SESSION_CREATE_RATE = env("LOOKAWAY_API_SESSION_CREATE_RATE", default="") or None
+# No inline scripts anywhere (the storefront loads ES modules from static/; templates keep a few inline styles).
+# Add the media host to img-src when photos are served from another origin (CDN, bucket).
+LOOKAWAY_CONTENT_SECURITY_POLICY = env(
+    "LOOKAWAY_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+# The Swagger UI (/api/docs/) loads its script and styles from the jsDelivr CDN.
+LOOKAWAY_CSP_OVERRIDES = {
+    "/api/docs/": "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+}
+LOOKAWAY_PERMISSIONS_POLICY = env(
+    "LOOKAWAY_PERMISSIONS_POLICY", default="camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Celery --------------------------------------------------------------------------------------
@@ -111,7 +141,15 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# A killed worker's unacknowledged message is handed out again once it is visibility_timeout old. Kombu's defaults
+# look for such messages only every 10 x 10 s and keep a crashed scanner's mutex for 300 s: scan every 10 s and let
+# the mutex expire after 60 s instead (the scan takes milliseconds). docs/RELIABILITY.md has the measurements.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=1),
+    "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=60),
+}
 REDIS_URL = env("REDIS_URL", default=CELERY_BROKER_URL or "") or None
 
 # --- REST framework ------------------------------------------------------------------------------
@@ -125,12 +163,20 @@ REST_FRAMEWORK = {
     ],
     # Expected domain errors (bad masks, unknown ids, products not indexed yet) become 4xx JSON answers.
     "EXCEPTION_HANDLER": "feedback.api.exceptions.api_exception_handler",
+    # JSON only, size-limited (LOOKAWAY_API_MAX_BODY_BYTES); anonymous session creation rate-limited.
+    "DEFAULT_PARSER_CLASSES": ["feedback.api.parsers.LimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["feedback.api.throttling.SessionCreateThrottle"],
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lookaway API",
     "DESCRIPTION": "Visual product recommendations steered by region feedback on product photos.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_common_error_responses",
+    ],
 }
 
 # --- Lookaway ------------------------------------------------------------------------------------

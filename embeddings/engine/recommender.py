@@ -21,17 +21,28 @@ class EngineConfig:
     fill: str = "background"  # how the painted pixels are filled before the masked forward pass
     interpolation: float = 0.0  # a in q = e_seed + a * sum(e_m - e_o): how far to walk away from each dislike
     pool_seed: int = 200  # candidates around the seed embedding
-    pool_query: int = 100  # candidates around the interpolated query
+    pool_growth: float = 0.0  # each further feedback on the same seed widens its pool by this fraction of pool_seed
+    pool_seed_max: int = 2000  # ... up to this many candidates
+    pool_query: int = 100  # candidates around the interpolated query, walked a further pool_walk
+    pool_walk: float = 0.0  # extra walk away from the dislikes for the pool_query search only (not the score)
     pool_masked: int = 50  # candidates around the latest masked embedding
+    fresh_pools: bool = True  # leave passed-over products out of the searches (each pool holds only new products)
+    pool_history: int = 0  # candidates around each earlier feedback seed (not the current one)
     w_query: float = 1.0  # weight of cosine(candidate, interpolated query)
     w_context: float = 0.0  # weight of cell-feature similarity to the seed outside the painted cells
     w_colour: float = 0.0  # penalty for resembling a disliked region's colour at its cells
     colour_scale: float = 20.0  # CIELAB distance at which colour resemblance has fallen to 1/e
     w_features: float = 0.0  # penalty for resembling a disliked region's cell features at its cells
-    w_pattern: float = 1.0  # bonus for differing from each disliked seed inside its painted cells, not outside
+    w_pattern: float = 2.0  # bonus for differing from each disliked seed inside its painted cells, not outside
     pattern_floor: float = 10.0  # CIELAB units added to the pattern term's denominator (damps tiny differences)
+    pattern_mode: str = "rank"  # "ratio": (in - out) / (in + out + floor); "rank": share of in > out cell pairs
+    pattern_norm: float = 0.0  # the summed pattern term is divided by (number of feedbacks) ** pattern_norm
+    w_outside: float = 8.0  # penalty per 100 CIELAB units of colour distance to a seed without feedback of its own
+    w_outside_painted: float = 0.0  # the same on a seed with its own feedback, outside the cells painted on it
+    w_outside_repainted: float = 64.0  # ... and on a seed painted more than once (nothing shown was better)
     combine: str = "sum"  # how penalties of several dislikes combine: "sum" or "max"
     diversity: float = 0.0  # MMR weight against colour resemblance to items already in the slate
+    shortlist: int = 200  # best-scored candidates the slate is selected from (near-duplicate / MMR matrices)
     duplicate_similarity: float = 0.999  # cosine above which two products count as near-identical
     w_shown: float = 1.0  # penalty for products shown before a feedback and passed over (weak negatives)
     background_lightness: float = 95.0  # a cell is background when its L >= this and its chroma <= the next
@@ -62,7 +73,7 @@ class Recommender:
         allow: AllowFilter | None = None,
     ) -> Slate:
         """Plain nearest neighbours of a product (the product itself and `exclude` left out)."""
-        vector = self._seed_vector(product_id, ())
+        vector = self._seed(product_id, ())[0]
         excluded = {int(x) for x in exclude} | {int(product_id)}
         ids, sims = filtered_search(self.catalog, vector, k + offset, excluded, allow)
         items = tuple(SlateItem(int(i), float(s), "Visually similar") for i, s in zip(ids, sims, strict=True))
@@ -83,8 +94,8 @@ class Recommender:
         size = square.shape[0]
         square_mask = fit_mask_to_square(mask, seed_image.size, size)
         masked = fill_masked(square, square_mask, self.config.fill)
-        if int(seed_id) in self.catalog:
-            seed = self.catalog.features([int(seed_id)])
+        seed = self.catalog.features([int(seed_id)])  # unknown or removed ids are left out
+        if len(seed.product_ids):
             vector, spatial, colours = seed.vectors[0], seed.spatial[0], seed.colours[0]
             (masked_vector,), _ = self.backbone.forward(masked[None])
         else:  # a seed missing from the index: compute its features from the photo too
@@ -121,39 +132,59 @@ class Recommender:
         if not feedback:
             return self.similar(product_id=seed_id, k=k, exclude=exclude, offset=offset, allow=allow)
         cfg = self.config
-        seed_vector = self._seed_vector(seed_id, feedback)
-        query = seed_vector.copy()
-        for signal in feedback:
-            query += cfg.interpolation * (signal.arrays["masked_vector"] - signal.arrays["seed_vector"])
-        query = _unit(query)
+        seed_vector, seed_spatial, seed_colours = self._seed(seed_id, feedback)
+        dislike = np.sum([s.arrays["masked_vector"] - s.arrays["seed_vector"] for s in feedback], axis=0)
+        query = _unit(seed_vector + cfg.interpolation * dislike)
+        walked = _unit(seed_vector + (cfg.interpolation + cfg.pool_walk) * dislike)
         excluded = {int(x) for x in exclude} | {int(seed_id)}
+        if cfg.fresh_pools:
+            excluded |= {int(p) for s in feedback for p in s.arrays.get("passed_over", ())}
         masked = _unit(feedback[-1].arrays["masked_vector"])
-        pools = [
-            filtered_search(self.catalog, seed_vector, cfg.pool_seed, excluded, allow)[0],
-            filtered_search(self.catalog, query, cfg.pool_query, excluded, allow)[0],
-            filtered_search(self.catalog, masked, cfg.pool_masked, excluded, allow)[0],
-        ]
+        repeats = sum(1 for s in feedback if s.seed_id == int(seed_id))
+        seed_pool = min(int(cfg.pool_seed * (1.0 + cfg.pool_growth * max(repeats - 1, 0))), cfg.pool_seed_max)
+        walks = bool(cfg.interpolation + cfg.pool_walk) and bool(np.any(dislike))
+        if not walks:  # the query is the seed itself: one search covers both pools
+            seed_pool = max(seed_pool, cfg.pool_query)
+        pools = [filtered_search(self.catalog, seed_vector, max(seed_pool, cfg.pool_seed), excluded, allow)[0]]
+        if walks:
+            pools.append(filtered_search(self.catalog, walked, cfg.pool_query, excluded, allow)[0])
+        pools.append(filtered_search(self.catalog, masked, cfg.pool_masked, excluded, allow)[0])
+        if cfg.pool_history:
+            pools += self._history_pools(seed_id, feedback, excluded, allow)
         ids = merge_pools(pools)
         cands = self.catalog.features(ids.tolist())
-        seed = self._seed_grids(seed_id, feedback)
         ranked = self.scorer.rank(
-            cands=cands, seed=seed, seed_vector=seed_vector, query=query, feedback=feedback, k=k + offset
+            cands=cands,
+            seed=(seed_spatial, seed_colours),
+            seed_vector=seed_vector,
+            seed_id=int(seed_id),
+            query=query,
+            feedback=feedback,
+            k=k + offset,
         )
         return Slate(items=tuple(ranked[offset : offset + k]))
 
-    def _seed_vector(self, seed_id: int, feedback: Sequence[FeedbackSignal]) -> np.ndarray:
-        if int(seed_id) in self.catalog:
-            return _unit(self.catalog.features([int(seed_id)]).vectors[0])
+    def _history_pools(
+        self, seed_id: int, feedback: Sequence[FeedbackSignal], excluded: set[int], allow: AllowFilter | None
+    ) -> list[np.ndarray]:
+        """Neighbours of every earlier feedback seed: the target is near each seed it was compared with."""
+        cfg = self.config
+        pools, seen = [], {int(seed_id)}
         for signal in reversed(feedback):
-            if signal.seed_id == int(seed_id):
-                return _unit(signal.arrays["seed_vector"])
-        raise KeyError(f"product {seed_id} is not in the index")
+            if signal.seed_id in seen:
+                continue
+            seen.add(signal.seed_id)
+            vector = _unit(signal.arrays["seed_vector"])
+            pools.append(filtered_search(self.catalog, vector, cfg.pool_history, excluded, allow)[0])
+        return pools
 
-    def _seed_grids(self, seed_id: int, feedback: Sequence[FeedbackSignal]) -> tuple[np.ndarray, np.ndarray]:
-        if int(seed_id) in self.catalog:
-            feats = self.catalog.features([int(seed_id)])
-            return np.asarray(feats.spatial[0]), np.asarray(feats.colours[0])
+    def _seed(self, seed_id: int, feedback: Sequence[FeedbackSignal]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The seed's unit vector, cell features and colour grid: one catalog call, else from a signal on it."""
+        feats = self.catalog.features([int(seed_id)])  # unknown or removed ids are left out
+        if len(feats.product_ids):
+            return _unit(feats.vectors[0]), np.asarray(feats.spatial[0]), np.asarray(feats.colours[0])
         for signal in reversed(feedback):
             if signal.seed_id == int(seed_id):
-                return signal.arrays["seed_spatial"], signal.arrays["seed_colours"]
+                arrays = signal.arrays
+                return _unit(arrays["seed_vector"]), arrays["seed_spatial"], arrays["seed_colours"]
         raise KeyError(f"product {seed_id} is not in the index")

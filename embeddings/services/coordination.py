@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
 from django.conf import settings
@@ -15,6 +17,8 @@ SCHEDULED_KEY = "lookaway:index:rebuild-scheduled"
 LOCK_KEY = "lookaway:index:rebuild-lock"
 # A dead holder's lock frees itself after this long; a live one renews it every third of it.
 LOCK_TTL_SECONDS = 300
+# Without Redis, builds on one machine exclude each other with an flock on this file in the index directory.
+BUILD_LOCK_FILE = ".build.lock"
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +75,33 @@ def index_is_dirty() -> bool:
 
 
 @contextmanager
+def _local_build_lock(*, blocking: bool):
+    """Without Redis (one machine): an flock on a file in the index directory, released when the process dies."""
+    path = Path(settings.LOOKAWAY_INDEX_DIR) / BUILD_LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            raise RebuildInProgress("another index build is running on this machine") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def rebuild_lock(*, timeout_seconds: int = LOCK_TTL_SECONDS, blocking: bool = False):
     """Hold the cluster-wide rebuild lock, or raise RebuildInProgress.
 
-    The lock expires `timeout_seconds` after its holder stops renewing it: a heartbeat thread renews it while the
+    Without Redis, a file lock on this machine stands in. The Redis lock expires `timeout_seconds` after its holder
+    stops renewing it: a heartbeat thread renews it while the
     build runs, so a long build keeps it and a killed worker's lock frees itself within minutes.
     """
     client = redis_client()
     if client is None:
-        yield
+        with _local_build_lock(blocking=blocking):
+            yield
         return
     lock = client.lock(LOCK_KEY, timeout=timeout_seconds, blocking=blocking, thread_local=False)
     if not lock.acquire():

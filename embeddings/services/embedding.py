@@ -64,6 +64,17 @@ def embedding_mark_stale(*, backbone_version: str) -> int:
     return outdated.update(embedding_status=EmbeddingStatus.PENDING, embedding_error="", updated_at=timezone.now())
 
 
+def embeddings_forget(*, image_ids: Sequence[int]) -> int:
+    """Delete every stored embedding (all backbone versions) of these images, whose photo changed; return the count.
+
+    Call it in the transaction that stores the new photo: an index build must never pick up the old photo's vector.
+    """
+    ids = list(image_ids)
+    if not ids:
+        return 0
+    return ImageEmbedding.objects.filter(image_id__in=ids).delete()[0]
+
+
 def _image_source(image: ProductImage) -> str:
     if not image.file:
         raise FileNotFoundError("image has no file")

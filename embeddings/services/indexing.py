@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -11,12 +12,26 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from embeddings.engine.index import IndexParams, IndexStore, VersionWriter, read_manifest, verify_index_version
+from embeddings.engine.index import (
+    AnnoyCatalogView,
+    IndexParams,
+    IndexStore,
+    VersionWriter,
+    read_manifest,
+    verify_index_version,
+)
+from embeddings.engine.index.annoy_build import check_disk_space, estimate_version_bytes
+from embeddings.engine.index.store import IndexPointerError
 from embeddings.models import ImageEmbedding, IndexVersion
 from embeddings.services import coordination
 from embeddings.services.storage import GRID_DTYPE, VECTOR_DTYPE
 
 logger = logging.getLogger(__name__)
+
+# How long a claimed rebuild blocks scheduling another one past its countdown. Short, so a worker killed while
+# holding the countdown task does not hold back the index for the visibility timeout; a duplicate rebuild is
+# harmless (it finds the dirty flag cleared, and the lock serialises builds).
+SCHEDULE_GRACE_SECONDS = 60
 
 # Rows read from the database and written to the arrays per step: bounded memory at any catalog size.
 BUILD_CHUNK_ROWS = 2048
@@ -97,6 +112,16 @@ def index_build(
         )
 
 
+def _discard_leftovers(store: IndexStore) -> None:
+    """Remove version directories left without a manifest by builds that died (SIGKILL, SIGBUS on a full disk).
+
+    Called under the rebuild lock (Redis, or a file lock without Redis): no other build is writing one.
+    """
+    for leftover in store.incomplete():
+        logger.warning("removing index version %s left incomplete by a build that died", leftover)
+        store.discard(leftover)
+
+
 def _build_locked(*, backbone_version: str, params: IndexParams, progress) -> IndexVersion:
     snapshot_at = timezone.now()
     queryset = primary_embeddings(backbone_version=backbone_version)
@@ -106,6 +131,14 @@ def _build_locked(*, backbone_version: str, params: IndexParams, progress) -> In
         raise IndexBuildError(f"no embeddings by backbone {backbone_version} to index: run embed_images first")
     dim, spatial_shape = first
     store = index_store()
+    _discard_leftovers(store)
+    colour_shape = (spatial_shape[0], spatial_shape[1], 3)
+    store.versions_dir.mkdir(parents=True, exist_ok=True)
+    needed = estimate_version_bytes(total, dim, tuple(spatial_shape), colour_shape, params)
+    try:
+        check_disk_space(store.versions_dir, needed)
+    except OSError as exc:
+        raise IndexBuildError(f"{exc}; the current index stays in service") from exc
     version, directory = store.new_version_dir()
     try:
         writer = VersionWriter(
@@ -113,7 +146,7 @@ def _build_locked(*, backbone_version: str, params: IndexParams, progress) -> In
             capacity=total,
             dim=dim,
             spatial_shape=tuple(spatial_shape),
-            colour_shape=(spatial_shape[0], spatial_shape[1], 3),
+            colour_shape=colour_shape,
         )
         _fill(writer, queryset, progress, total)
         manifest = writer.finish(
@@ -183,22 +216,36 @@ def _record_from_manifest(store: IndexStore, version: str) -> IndexVersion:
 
 
 def index_rollback(*, to_version: str | None = None) -> IndexVersion:
-    """Make the previous version (or `to_version`) current again, after verifying it."""
+    """Make the previous version (or `to_version`) current again, after verifying it.
+
+    Without `to_version`, the newest older version that verifies (damaged ones are skipped and reported); with an
+    unreadable CURRENT pointer, the newest version that verifies.
+    """
     store = index_store()
     versions = store.versions()
-    current = store.current_version()
-    if to_version is None:
-        older = [v for v in versions if current is None or v < current]
-        if not older:
-            raise IndexBuildError("no earlier index version to roll back to")
-        to_version = older[-1]
-    if to_version not in versions:
-        raise IndexBuildError(f"index version {to_version} is not on disk (known: {', '.join(versions) or 'none'})")
     try:
-        verify_index_version(store.version_dir(to_version))
-    except Exception as exc:
-        raise IndexBuildError(f"index version {to_version} failed verification: {exc}") from exc
-    return index_activate(version=to_version)
+        current = store.current_version()
+    except IndexPointerError:
+        current = None  # a garbage pointer: any version that verifies is better
+    if to_version is not None:
+        if to_version not in versions:
+            known = ", ".join(versions) or "none"
+            raise IndexBuildError(f"index version {to_version} is not on disk (known: {known})")
+        candidates = [to_version]
+    else:
+        candidates = [v for v in reversed(versions) if current is None or v < current]
+        if not candidates:
+            raise IndexBuildError("no earlier index version to roll back to")
+    problems = []
+    for version in candidates:
+        try:
+            verify_index_version(store.version_dir(version))
+        except Exception as exc:  # noqa: BLE001 - a damaged version is skipped, with its reason
+            problems.append(f"index version {version} failed verification: {exc}")
+            logger.error("%s", problems[-1])
+            continue
+        return index_activate(version=version)
+    raise IndexBuildError("; ".join(problems))
 
 
 def index_prune() -> list[str]:
@@ -217,7 +264,7 @@ def index_request_rebuild() -> bool:
 
     delay = settings.LOOKAWAY_INDEX_REBUILD_DELAY
     coordination.index_mark_dirty()
-    if not coordination.index_claim_schedule(ttl_seconds=delay + 600):
+    if not coordination.index_claim_schedule(ttl_seconds=delay + SCHEDULE_GRACE_SECONDS):
         return False
     transaction.on_commit(lambda: rebuild_index_task.apply_async(countdown=delay))
     return True
@@ -234,3 +281,54 @@ def index_rebuild_if_dirty(*, backbone_version: str, force: bool = False) -> Ind
         except BaseException:
             coordination.index_mark_dirty()  # try again next time
             raise
+
+
+@dataclass
+class IndexChoice:
+    """Which index version readers can serve: the current one if it verifies, else an older verified one, else
+    none (exact search over the database); `problems` says what was wrong (empty when all is well)."""
+
+    view: AnnoyCatalogView | None
+    current: str | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> str | None:
+        return self.view.version if self.view is not None else None
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.problems)
+
+
+def index_choose_usable(*, backbone_version: str, store: IndexStore | None = None) -> IndexChoice:
+    """The version a reader should memory-map, after verifying it (files, sizes, checksum, self-queries).
+
+    A damaged current version (truncated or overwritten file, missing file, bad manifest, unreadable CURRENT) is
+    never loaded: the newest older version built by this backbone that verifies is served instead, or none (exact
+    search). Fix with `manage.py rollback_index` (makes that fallback current) or `manage.py build_index`.
+    """
+    store = store or index_store()
+    problems: list[str] = []
+    try:
+        current = store.current_version()
+    except IndexPointerError as exc:
+        problems.append(str(exc))
+        current, candidates = None, list(reversed(store.versions()))
+    else:
+        if current is None:
+            return IndexChoice(view=None, current=None)
+        candidates = [current, *(v for v in reversed(store.versions()) if v < current)]
+    for version in candidates:
+        try:
+            view = verify_index_version(store.version_dir(version), samples=2, full=None)
+        except Exception as exc:  # noqa: BLE001 - any damage means "do not serve this version"
+            problems.append(f"index version {version} is unusable: {exc}")
+            continue
+        if view.manifest.get("backbone_version") != backbone_version:
+            if version == current:
+                # Expected after a backbone change: exact search until build_index (not damage).
+                return IndexChoice(view=None, current=current, problems=problems)
+            continue
+        return IndexChoice(view=view, current=current, problems=problems)
+    return IndexChoice(view=None, current=current, problems=problems)

@@ -10,12 +10,13 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from embeddings.search import active_snapshot
 from feedback import masks, selectors, services
 from feedback.api import serializers as s
 from feedback.api.authentication import CsrfSessionAuthentication
@@ -56,6 +57,16 @@ class SessionAPIView(APIView):
 
     authentication_classes = [CsrfSessionAuthentication]
     permission_classes = [AllowAny]
+
+    def dispatch(self, request, *args, **kwargs):
+        # One request sees one catalog: each product's active flag is read at most once (not once per engine call).
+        with active_snapshot():
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS:  # a bad ?page=/?k= is refused before a write, not after it
+            s.SlateQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
 
     def shopping_session(self, session_id: str) -> ShoppingSession:
         """The requested session if it is this client's, else NotFound (never revealing that it exists)."""

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError
 from tqdm import tqdm
 
 from catalog.services import DEFAULT_BATCH_SIZE, CatalogFileError, catalog_import
@@ -53,6 +54,11 @@ class Command(BaseCommand):
                 )
             except CatalogFileError as exc:
                 raise CommandError(f"nothing imported: {exc}") from exc
+            except (OperationalError, InterfaceError) as exc:
+                raise CommandError(
+                    f"lost the database connection after {bar.n} row(s) ({str(exc).strip()}). Batches committed "
+                    "before are stored: run the same command again, it is idempotent and completes the import."
+                ) from exc
         for problem in report.problems:
             self.stdout.write(str(problem))
         if report.problems_dropped:

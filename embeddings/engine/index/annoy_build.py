@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -42,6 +45,38 @@ class IndexParams:
     n_jobs: int = -1
 
 
+class NotEnoughDiskSpace(OSError):
+    """The index directory's filesystem cannot hold the version about to be built."""
+
+
+def estimate_version_bytes(n: int, dim: int, spatial_shape: tuple, colour_shape: tuple, params: IndexParams) -> int:
+    """Upper estimate of a version's bytes on disk: the arrays plus the Annoy file at its peak while building.
+
+    Annoy (angular) stores a node of 12 + 4 * d bytes per item, plus ~2n/K split nodes per tree (K ~ d + 2 items
+    per leaf); its on-disk build grows the file by 1.3x steps, hence the 1.5 margin.
+    """
+    index_dim = params.pca_dim if params.pca_dim and params.pca_dim < dim and n > params.pca_dim else dim
+    node = 12 + 4 * index_dim
+    nodes = n + params.trees * (2 * n // (index_dim + 2) + 2)
+    arrays = n * (8 + 4 * dim + 2 * int(np.prod(spatial_shape)) + 2 * int(np.prod(colour_shape)) + 16)
+    pca = 4 * index_dim * (dim + 1) if index_dim != dim else 0
+    return int(arrays + pca + 1.5 * node * nodes) + 1024 * 1024
+
+
+def check_disk_space(directory: Path, needed: int) -> None:
+    """Raise NotEnoughDiskSpace before writing anything if `directory`'s filesystem has less than `needed` free.
+
+    A memory-mapped write into a full filesystem kills the process with SIGBUS instead of raising: check first.
+    """
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise NotEnoughDiskSpace(
+            errno.ENOSPC,
+            f"not enough disk space for the index: ~{needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free",
+            str(directory),
+        )
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
@@ -51,11 +86,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def version_checksum(directory: Path, files: list[str]) -> str:
-    """One checksum over the named files of a version (order matters)."""
+def file_checksums(directory: Path, files: list[str]) -> dict[str, str]:
+    """SHA-256 of each named file of a version."""
+    return {name: file_sha256(directory / name) for name in files}
+
+
+def version_checksum(directory: Path, files: list[str], checksums: dict[str, str] | None = None) -> str:
+    """One checksum over the named files of a version (order matters); per-file `checksums` spare re-hashing."""
     digest = hashlib.sha256()
     for name in files:
-        digest.update(name.encode() + b"\0" + file_sha256(directory / name).encode())
+        sha = checksums[name] if checksums is not None else file_sha256(directory / name)
+        digest.update(name.encode() + b"\0" + sha.encode())
     return digest.hexdigest()
 
 
@@ -107,34 +148,88 @@ def build_annoy_file(
     index.unload()
 
 
+class RowFile:
+    """One .npy array of a fixed shape, created at full size (sparse) and filled with plain positional writes.
+
+    The rows go through the page cache, not through a mapping of this process: a writable memmap keeps every page
+    written resident in the writer (~18 GB at 1M products), this keeps one chunk.
+    """
+
+    def __init__(self, path: Path, dtype: np.dtype | type, shape: tuple):
+        self.path = Path(path)
+        self.dtype = np.dtype(dtype)
+        self.row_shape = tuple(int(d) for d in shape[1:])
+        self.row_bytes = self.dtype.itemsize * int(np.prod(self.row_shape, dtype=np.int64))
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": tuple(shape)}
+        with open(self.path, "wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)
+            self.offset = handle.tell()
+            handle.truncate(self.offset + self.row_bytes * int(shape[0]))
+        self._fd: int | None = os.open(self.path, os.O_WRONLY)
+
+    def write(self, start: int, rows: np.ndarray, count: int) -> None:
+        """Write `count` rows (converted to this dtype, broadcast like an array assignment) from row `start` on."""
+        data = np.ascontiguousarray(np.broadcast_to(np.asarray(rows, dtype=self.dtype), (count, *self.row_shape)))
+        view, position = memoryview(data).cast("B"), self.offset + start * self.row_bytes
+        while view:
+            written = os.pwrite(self._fd, view, position)
+            view, position = view[written:], position + written
+
+    def close(self) -> None:
+        """Flush the rows to disk and close the file (idempotent)."""
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:  # an abandoned build: release the descriptor (the directory gets discarded)
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+
+class RowReader:
+    """The first n rows of an .npy file, read on demand: each read maps the file, copies the rows and unmaps it."""
+
+    def __init__(self, path: Path, n: int):
+        self.path = Path(path)
+        self.n = n
+        self.shape = (n, *np.load(self.path, mmap_mode="r").shape[1:])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key) -> np.ndarray:
+        return np.array(np.load(self.path, mmap_mode="r")[: self.n][key])
+
+
 class VersionWriter:
-    """Fills the aligned arrays of a new version chunk by chunk, then builds and seals it with a manifest."""
+    """Fills the aligned arrays of a new version chunk by chunk, then builds and seals it with a manifest.
+
+    Memory stays at one chunk whatever the catalog size: rows are written with plain file writes and read back per
+    chunk for the Annoy build (the trees themselves are built in the target file with `on_disk_build`).
+    """
 
     def __init__(self, directory: Path, *, capacity: int, dim: int, spatial_shape: tuple, colour_shape: tuple):
         self.directory = Path(directory)
         self.dim = dim
+        self.capacity = capacity
         self.filled = 0
-        open_ = np.lib.format.open_memmap
-        self.ids = open_(self.directory / "ids.npy", mode="w+", dtype=np.int64, shape=(capacity,))
-        self.vectors = open_(self.directory / "vectors.npy", mode="w+", dtype=np.float32, shape=(capacity, dim))
-        self.spatial = open_(
-            self.directory / "spatial.npy", mode="w+", dtype=np.float16, shape=(capacity, *spatial_shape)
-        )
-        self.colours = open_(
-            self.directory / "colours.npy", mode="w+", dtype=np.float16, shape=(capacity, *colour_shape)
-        )
+        self.ids = RowFile(self.directory / "ids.npy", np.int64, (capacity,))
+        self.vectors = RowFile(self.directory / "vectors.npy", np.float32, (capacity, dim))
+        self.spatial = RowFile(self.directory / "spatial.npy", np.float16, (capacity, *spatial_shape))
+        self.colours = RowFile(self.directory / "colours.npy", np.float16, (capacity, *colour_shape))
 
     def append(self, product_ids: np.ndarray, vectors: np.ndarray, spatial: np.ndarray, colours: np.ndarray) -> None:
         """Add rows (one per product) after the ones already written."""
         count = len(product_ids)
-        if self.filled + count > len(self.ids):
+        if self.filled + count > self.capacity:
             raise ValueError("more rows than the capacity this version was opened with")
-        window = slice(self.filled, self.filled + count)
-        self.ids[window] = product_ids
-        self.vectors[window] = vectors
-        self.spatial[window] = spatial
-        self.colours[window] = colours
+        for array, rows in zip(self._files(), (product_ids, vectors, spatial, colours), strict=True):
+            array.write(self.filled, rows, count)
         self.filled += count
+
+    def _files(self) -> tuple[RowFile, ...]:
+        return self.ids, self.vectors, self.spatial, self.colours
 
     def finish(
         self, params: IndexParams, *, version: str, backbone_version: str, progress: ProgressFn | None = None, **extra
@@ -144,15 +239,15 @@ class VersionWriter:
         n = self.filled
         if n == 0:
             raise ValueError("cannot build an index with no items")
-        for array in (self.ids, self.vectors, self.spatial, self.colours):
-            array.flush()
-        ids = np.asarray(self.ids[:n])
+        for array in self._files():
+            array.close()
+        ids = RowReader(self.ids.path, n)[:]
         if len(np.unique(ids)) != n:
             raise ValueError("an index version must hold each product once")
         order = np.argsort(ids, kind="stable")
         np.save(self.directory / "lookup_ids.npy", ids[order])
         np.save(self.directory / "lookup_rows.npy", order.astype(np.int64))
-        vectors = self.vectors[:n]
+        vectors = RowReader(self.vectors.path, n)
         pca = None
         if params.pca_dim and params.pca_dim < self.dim and n > params.pca_dim:
             pca = fit_pca(vectors, params.pca_dim)
@@ -162,6 +257,7 @@ class VersionWriter:
         files = [ANNOY_FILE, *(f"{name}.npy" for name in ARRAY_FILES)]
         if pca is not None:
             files += ["pca_mean.npy", "pca_components.npy"]
+        checksums = file_checksums(self.directory, files)
         manifest = {
             "version": version,
             "items": n,
@@ -174,7 +270,9 @@ class VersionWriter:
             "backbone_version": backbone_version,
             "created": datetime.now(UTC).isoformat(),
             "files": files,
-            "checksum": version_checksum(self.directory, files),
+            "checksum": version_checksum(self.directory, files, checksums),
+            "file_checksums": checksums,
+            "sizes": {name: (self.directory / name).stat().st_size for name in files},
             "build_seconds": round(time.perf_counter() - started, 3),
             **extra,
         }

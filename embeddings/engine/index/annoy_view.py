@@ -8,8 +8,13 @@ from pathlib import Path
 import numpy as np
 from annoy import AnnoyIndex
 
-from embeddings.engine.index.annoy_build import ANNOY_FILE, read_manifest, version_checksum
+from embeddings.engine.index.annoy_build import ANNOY_FILE, file_sha256, read_manifest, version_checksum
 from embeddings.engine.types import FeatureArrays
+
+# Feature arrays checked by size only when a reader loads a version quickly (see verify_index_version).
+BULK_FILES = frozenset({"vectors.npy", "spatial.npy", "colours.npy"})
+# Below this many bytes of feature arrays (~50k products) a reader hashes them too: under a second.
+FULL_HASH_MAX_BULK_BYTES = 1 << 30
 
 # A self-query must find itself (or an identical twin) at least this similar.
 SELF_QUERY_MIN_SIMILARITY = 0.999
@@ -95,18 +100,44 @@ class AnnoyCatalogView:
         )
 
 
-def verify_index_version(directory: Path | str, *, samples: int = 5) -> AnnoyCatalogView:
-    """Reload a freshly built version and check item count, checksum and self-queries; return the loaded view."""
+def _checksum_ok(directory: Path, manifest: dict, full: bool | None) -> bool:
+    """Whole-version checksum, or (quick) only the files whose damage can crash a reader: the Annoy file and the
+    small id/PCA arrays; the big feature arrays (gigabytes at 1M products) are then checked by size only.
+    `full=None`: whole checksum unless the feature arrays exceed FULL_HASH_MAX_BULK_BYTES."""
+    per_file = manifest.get("file_checksums")
+    if full is None:
+        bulk = sum(size for name, size in manifest.get("sizes", {}).items() if name in BULK_FILES)
+        full = bulk <= FULL_HASH_MAX_BULK_BYTES
+    if full or not per_file:
+        return version_checksum(directory, manifest["files"]) == manifest["checksum"]
+    if version_checksum(directory, manifest["files"], per_file) != manifest["checksum"]:
+        return False  # the manifest's per-file list was edited
+    quick = [name for name in manifest["files"] if name not in BULK_FILES]
+    return all(file_sha256(directory / name) == per_file[name] for name in quick)
+
+
+def verify_index_version(directory: Path | str, *, samples: int = 5, full: bool | None = True) -> AnnoyCatalogView:
+    """Reload a version and check files, sizes, checksum, item count and self-queries; return the loaded view.
+
+    Web readers pass `full=None`: above ~1 GiB of feature arrays (~50k products) only the Annoy file and the small
+    arrays are hashed, so loading a version stays seconds at 1M products (a full hash there takes about a minute
+    per process); builds and `index_status --verify-all` always hash everything.
+    """
     directory = Path(directory)
     try:
         manifest = read_manifest(directory)
         missing = [name for name in manifest["files"] if not (directory / name).exists()]
         if missing:
             raise IndexVerificationError(f"missing files: {', '.join(missing)}")
-        if version_checksum(directory, manifest["files"]) != manifest["checksum"]:
+        # Sizes first (one stat each): a truncated file is caught before hashing gigabytes.
+        wrong = [n for n, size in manifest.get("sizes", {}).items() if (directory / n).stat().st_size != size]
+        if wrong:
+            raise IndexVerificationError(f"wrong file size: {', '.join(wrong)}")
+        # A damaged Annoy file makes Annoy crash the process (segfault/abort) on a query: never load one unchecked.
+        if not _checksum_ok(directory, manifest, full):
             raise IndexVerificationError("checksum mismatch")
         view = AnnoyCatalogView(directory)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexVerificationError(f"cannot load index version: {exc}") from exc
     if view._annoy.get_n_items() != manifest["items"] or len(view.ids) != manifest["items"]:
         raise IndexVerificationError(f"expected {manifest['items']} items, found {view._annoy.get_n_items()}")

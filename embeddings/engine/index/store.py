@@ -35,6 +35,10 @@ def write_json_atomic(path: Path, data: dict) -> None:
         raise
 
 
+class IndexPointerError(ValueError):
+    """The CURRENT pointer exists but cannot be read (garbage, half-written by hand, wrong shape)."""
+
+
 class IndexStore:
     """The index root: immutable version directories and the pointer naming the current one."""
 
@@ -59,9 +63,14 @@ class IndexStore:
     def current(self) -> dict | None:
         """The pointer's content ({"version", "switched_at", ...}) or None if no version is current."""
         try:
-            return json.loads(self.pointer.read_text())
+            data = json.loads(self.pointer.read_text())
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexPointerError(f"{self.pointer} is unreadable: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("version"), str):
+            raise IndexPointerError(f"{self.pointer} does not name a version")
+        return data
 
     def current_version(self) -> str | None:
         """Name of the current version, or None."""
@@ -97,6 +106,12 @@ class IndexStore:
         for version in doomed:
             shutil.rmtree(self.version_dir(version), ignore_errors=True)
         return doomed
+
+    def incomplete(self) -> list[str]:
+        """Version directories without a manifest: being built, or left by a build that crashed (disk full, kill)."""
+        if not self.versions_dir.exists():
+            return []
+        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not (p / MANIFEST_NAME).exists())
 
     def discard(self, version: str) -> None:
         """Remove an unfinished or failed version directory."""

@@ -44,6 +44,25 @@ def test_many_batches_schedule_one_rebuild(with_redis, monkeypatch, django_captu
     assert len(scheduled) == 2
 
 
+def test_a_lost_scheduled_rebuild_blocks_scheduling_only_briefly(
+    with_redis, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Regression: a worker killed while holding the countdown task left the claim for delay + 600 s, so no change
+    # could schedule a rebuild until the message came back (up to the visibility timeout).
+    settings.LOOKAWAY_INDEX_REBUILD_DELAY = 0
+    monkeypatch.setattr("embeddings.services.indexing.SCHEDULE_GRACE_SECONDS", 1)
+    scheduled = []
+    monkeypatch.setattr("embeddings.tasks.rebuild_index_task.apply_async", lambda **kw: scheduled.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert index_request_rebuild() is True  # ... and this task is lost with its worker
+        assert index_request_rebuild() is False
+    assert 0 < with_redis.ttl(coordination.SCHEDULED_KEY) <= 1
+    time.sleep(1.2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert index_request_rebuild() is True
+    assert len(scheduled) == 2
+
+
 def test_rebuild_runs_only_when_dirty_and_one_at_a_time(with_redis, fake_backbone):
     images = make_products(6)
     embed_images_batch(image_ids=[i.id for i in images])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         from feedback.recommender import engine_config
 
         config = engine_config(json.loads(opts["engine"]))
+        cache_dir = opts["features_cache"]
         if opts["catalog_dir"]:
             from embeddings.backbone import get_backbone
             from feedback.evaluation.standalone import build_standalone
@@ -69,7 +71,8 @@ class Command(BaseCommand):
             catalog = catalog_from_db(recommender.catalog)
             if len(catalog.product_ids) == 0:
                 raise CommandError("no active products with images in the database; import the catalog first")
-        eyes = build_eyes(catalog, opts["features_cache"])
+            cache_dir = os.path.join(cache_dir, "db")  # database ids differ from the folder's: own shopper-image cache
+        eyes = build_eyes(catalog, cache_dir)
         section = evaluate_and_report(
             recommender=recommender,
             catalog=catalog,

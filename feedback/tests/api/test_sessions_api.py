@@ -85,9 +85,10 @@ def test_a_signed_in_user_keeps_sessions_across_browsers(shop_catalog):
 def test_writes_without_the_csrf_token_are_403(api_client, shop_catalog):
     state = create_session(api_client, shop_catalog.by_type["Tshirts"][0])
     seed_url = url("session-seed", session_id=state["id"])
-    response = api_client.post(seed_url, {"product_id": shop_catalog.by_type["Tshirts"][1]}, csrf=False)
+    body = {"product_id": shop_catalog.by_type["Tshirts"][1]}
+    response = api_client.post(seed_url, body, content_type="application/json", csrf=False)
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
-    assert api_client.post(url("session-list"), {}, csrf=False).status_code == 403
+    assert api_client.post(url("session-list"), {}, content_type="application/json", csrf=False).status_code == 403
     assert api_client.get(url("session-detail", session_id=state["id"])).status_code == 200  # reads need none
 
 

@@ -147,8 +147,12 @@ def test_products_passed_over_before_a_feedback_are_weak_negatives_and_undo_remo
     plain_fb = signal(1, seed, seed)
     passed = FeedbackSignal(1, plain_fb.cells, {**plain_fb.arrays, "passed_over": np.array([4], dtype=np.int64)})
     first = rec.recommend(seed_id=1, feedback=[plain_fb], k=4).product_ids
-    demoted = rec.recommend(seed_id=1, feedback=[passed], k=4).product_ids
-    assert first[0] == 4 and demoted.index(4) > 0
+    assert first[0] == 4 and 4 not in rec.recommend(seed_id=1, feedback=[passed], k=4).product_ids  # fresh pools
+    weak = Recommender(
+        backbone=FakeBackbone(), catalog=_three_colour_view(), config=EngineConfig(fresh_pools=False, w_shown=10.0)
+    )
+    assert weak.recommend(seed_id=1, feedback=[plain_fb], k=4).product_ids[0] == 4
+    assert weak.recommend(seed_id=1, feedback=[passed], k=4).product_ids.index(4) > 0  # only demoted
     assert rec.recommend(seed_id=1, feedback=[plain_fb], k=4).product_ids == first
     assert rec.recommend(seed_id=1, feedback=[plain_fb], k=4, shown=[4]).product_ids == first  # `shown` is ignored
 
