@@ -2,8 +2,9 @@
 
 Starts gunicorn on a free port against the configured database and index, waits for every worker to warm up, creates
 one browser (cookies + CSRF token) per simulated shopper, then runs wrk (bench/http/shopper.lua, one connection per
-shopper, no think time) per scenario and concurrency. Prints JSON lines: one per (scenario, concurrency, request
-kind) with p50/p95/p99, requests/s and errors, and one per run with the server's CPU time per request.
+shopper, no think time unless --think-ms) per scenario and concurrency. Prints JSON lines: one per (scenario,
+concurrency, request kind) with p50/p95/p99, requests/s and errors, and one per run with the server's CPU time per
+request.
 
 Scenarios (see bench/http/shopper.lua):
   shop    new session on a random seed, then (feedback with a painted PNG mask, click a slate item) x 6, repeat
@@ -308,6 +309,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 2)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 2)))
     parser.add_argument("--feedbacks-per-session", type=int, default=6)
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="mean think time between requests, ms (exponential; 0: none)"
+    )
     parser.add_argument("--k", type=int, default=8, help="slate size asked for (the storefront's default)")
     parser.add_argument("--seeds", type=int, default=500, help="random indexed products used as seeds")
     parser.add_argument("--warm-up", type=int, default=5, help="seconds of unreported load before the runs")
@@ -355,6 +359,7 @@ def main() -> None:
             "feedbacks_per_session": args.feedbacks_per_session,
             "clicks_per_product": 4,
             "random_seed": args.random_seed,
+            "think_ms": args.think_ms,
         }
         if args.warm_up > 0:
             for scenario in scenarios:
@@ -369,7 +374,8 @@ def main() -> None:
                 )  # fmt: skip
                 seconds = totals["wrk_duration_us"] / 1e6 or (time.monotonic() - began)
                 cpu = server.cpu_seconds() - cpu_before
-                run = {**base, "scenario": scenario, "concurrency": concurrency, "load_avg": before_load}
+                run = {**base, "scenario": scenario, "concurrency": concurrency, "think_ms": args.think_ms,
+                       "load_avg": before_load}  # fmt: skip
                 kinds = summarise(records, seconds)
                 for kind, row in kinds.items():
                     emit({**run, "kind": kind, **row})

@@ -134,6 +134,15 @@ local function next_request()
   return post_seed()
 end
 
+-- Think time between a shopper's requests: exponential with mean data.think_ms (0: back-to-back, the default).
+function delay()
+  local mean = data.think_ms or 0
+  if mean <= 0 then
+    return 0
+  end
+  return math.floor(-mean * math.log(1 - math.random()))
+end
+
 function request()
   if pending ~= nil then
     -- No response to the previous request: wrk's own check of the script (one call before the run) or a lost
