@@ -21,7 +21,9 @@ worker_class = "gthread"
 # Model build + warm-up takes a few seconds per worker (longer on a busy machine); requests are well under 1 s.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# Idle keep-alive connections are parked in the poller (no thread held). Longer than a shopper's pause between
+# clicks, or a proxy's upstream keep-alive: a connection closed under a client costs it a reconnect and a retry.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
 # Recycle workers now and then (jitter avoids restarting them all at once); 0 disables.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10

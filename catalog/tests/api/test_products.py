@@ -69,3 +69,23 @@ def test_products_in_openapi_schema(client):
     assert "/api/v1/products/" in schema["paths"] and "/api/v1/products/{id}/" in schema["paths"]
     params = {p["name"] for p in schema["paths"]["/api/v1/products/"]["get"]["parameters"]}
     assert {"q", "gender", "article_type", "base_colour", "page"} <= params
+
+
+def test_fast_card_representation_matches_the_generic_model_serializer(imported):
+    from django.test import RequestFactory
+    from rest_framework import serializers
+
+    from catalog.api.serializers import ProductCardSerializer, ProductDetailSerializer
+    from catalog.selectors import product_list_by_ids
+
+    product = Product.objects.order_by("id").first()
+    product.year, product.season = None, ""  # nulls and blanks too
+    product.save()
+    no_photo = Product.objects.create(external_id="no-photo", name="No photo")
+    request = RequestFactory().get("/", HTTP_HOST="127.0.0.1")
+    for item in product_list_by_ids(product_ids=[product.id, no_photo.id]):
+        for cls in (ProductCardSerializer, ProductDetailSerializer):
+            serializer = cls(item, context={"request": request})
+            generic = serializers.ModelSerializer.to_representation(serializer, item)
+            assert serializer.data == generic
+    assert ProductCardSerializer(no_photo).data["image_url"] is None
