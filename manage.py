@@ -7,6 +7,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from config.tensorflow_logs import quiet_tensorflow_logs
+
+    quiet_tensorflow_logs()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
