@@ -1,6 +1,7 @@
 """Celery tasks of the embeddings app: thin wrappers around services, retried only for transient errors.
 
-Queues are set by CELERY_TASK_ROUTES (embed_images_task -> `embeddings`, rebuild_index_task -> `default`).
+Queues are set by CELERY_TASK_ROUTES (embed_images_task -> `embeddings`, rebuild_index_task and
+requeue_stale_embeddings_task -> `default`); Celery beat runs the sweep (CELERY_BEAT_SCHEDULE).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import redis
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from embeddings.services.coordination import RebuildInProgress
+from embeddings.services.coordination import RebuildInProgress, embed_release
 from embeddings.services.embedding import current_backbone_version, embed_images_batch
 from embeddings.services.indexing import index_rebuild_if_dirty, index_request_rebuild
+from embeddings.services.scheduling import embeddings_requeue_orphaned
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, redis.exceptions.Connectio
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
@@ -30,17 +33,31 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, redis.exceptions.Connectio
     retry_jitter=True,
     max_retries=8,
 )
-def embed_images_task(image_ids: list[int], force: bool = False) -> dict:
+def embed_images_task(self, image_ids: list[int], force: bool = False) -> dict:
     """Embed one batch of product images, then request a coalesced index rebuild."""
-    result = embed_images_batch(image_ids=image_ids, force=force)
-    if result.done:
-        index_request_rebuild()
+    try:
+        result = embed_images_batch(image_ids=image_ids, force=force)
+        if result.done:
+            index_request_rebuild()
+    finally:
+        _release_claim(self.request.id)
     return {"done": len(result.done), "skipped": len(result.skipped), "failed": len(result.failed)}
+
+
+def _release_claim(task_id: str | None) -> None:
+    """Best effort: a claim left behind only makes a later sweep look at images that are no longer pending."""
+    if not task_id:
+        return
+    try:
+        embed_release(task_id=task_id)
+    except redis.exceptions.RedisError:
+        logger.warning("could not release the claim of embedding batch %s", task_id, exc_info=True)
 
 
 @shared_task(
     bind=True,
     acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=10,
     retry_backoff_max=600,
@@ -53,3 +70,9 @@ def rebuild_index_task(self, force: bool = False) -> str | None:
     except RebuildInProgress as exc:
         raise self.retry(exc=exc, countdown=30, max_retries=None) from exc
     return record.version if record else None
+
+
+@shared_task(ignore_result=True)
+def requeue_stale_embeddings_task() -> int:
+    """Queue again the embedding batches of workers that died (heartbeat expired), instead of waiting an hour."""
+    return embeddings_requeue_orphaned()

@@ -136,6 +136,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "embeddings.tasks.embed_images_task": {"queue": "embeddings"},
     "embeddings.tasks.rebuild_index_task": {"queue": "default"},
+    "embeddings.tasks.requeue_stale_embeddings_task": {"queue": "default"},
 }
 # TensorFlow work is heavy and long: take one message at a time, acknowledge after the work is done.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -151,6 +152,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=60),
 }
 REDIS_URL = env("REDIS_URL", default=CELERY_BROKER_URL or "") or None
+# A killed worker's batch would wait for the visibility timeout. Instead, each worker records the embedding batches
+# it receives and renews a heartbeat key (TTL LOOKAWAY_EMBED_STALE_SECONDS, renewed every quarter of it by a thread,
+# however long a batch takes); a sweep on Celery beat queues again the pending images of batches whose worker's key
+# expired. A false alarm (a worker frozen that long) costs one redone batch, skipped or upserted: no duplicates.
+LOOKAWAY_EMBED_STALE_SECONDS = env.int("LOOKAWAY_EMBED_STALE_SECONDS", default=60)
+# How often beat runs the sweep (0: never). Worst case from a kill to the batch queued again: the two added up.
+LOOKAWAY_EMBED_SWEEP_SECONDS = env.int("LOOKAWAY_EMBED_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = (
+    {
+        "requeue-stale-embeddings": {
+            "task": "embeddings.tasks.requeue_stale_embeddings_task",
+            "schedule": float(LOOKAWAY_EMBED_SWEEP_SECONDS),
+            # A sweep nobody ran in time is dropped: the next one does the same work.
+            "options": {"expires": LOOKAWAY_EMBED_SWEEP_SECONDS},
+        }
+    }
+    if LOOKAWAY_EMBED_SWEEP_SECONDS > 0
+    else {}
+)
 
 # --- REST framework ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

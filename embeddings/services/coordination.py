@@ -1,12 +1,19 @@
-"""Redis-backed coordination of index rebuilds: a dirty flag, one scheduled rebuild at a time, one lock."""
+"""Redis-backed coordination: index rebuilds (a dirty flag, one scheduled rebuild, one lock) and which worker holds
+which embedding batch (claims and per-worker heartbeats)."""
 
 from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -126,3 +133,122 @@ def rebuild_lock(*, timeout_seconds: int = LOCK_TTL_SECONDS, blocking: bool = Fa
             lock.release()
         except redis.exceptions.LockError:
             pass  # expired (could not be renewed): nothing to release
+
+
+# --- Embedding batches held by workers ---------------------------------------------------------------------------
+# A worker records each embedding batch it receives (running, prefetched or waiting for a retry) under its own
+# token, and keeps a per-worker key alive with a heartbeat thread. A SIGKILLed worker stops the heartbeat: once its
+# key expires, the sweep queues its batches again instead of waiting for the broker's visibility timeout (1 hour).
+EMBED_CLAIMS_KEY = "lookaway:embed:claims"
+WORKER_ALIVE_KEY = "lookaway:embed:worker:{token}"
+
+
+@dataclass(frozen=True)
+class EmbedClaim:
+    """An embedding batch received by a worker: the task id, the images, whether forced, who holds it and since."""
+
+    task_id: str
+    image_ids: list[int]
+    force: bool
+    worker: str
+    claimed_at: float
+
+
+@functools.cache
+def _worker_token(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}"
+
+
+def worker_token() -> str:
+    """This worker process's identity for claims: host, pid and a random part (a restarted worker is a new one)."""
+    return _worker_token(os.getpid())
+
+
+def worker_alive(*, ttl_seconds: int) -> None:
+    """Say that this worker is alive for the next `ttl_seconds` (the heartbeat)."""
+    client = redis_client()
+    if client is not None:
+        client.set(WORKER_ALIVE_KEY.format(token=worker_token()), "1", ex=max(1, ttl_seconds))
+
+
+def worker_gone() -> None:
+    """This worker stops cleanly: its batches are anybody's once it is gone (the sweep queues them again)."""
+    client = redis_client()
+    if client is not None:
+        client.delete(WORKER_ALIVE_KEY.format(token=worker_token()))
+
+
+class WorkerHeartbeat:
+    """A daemon thread renewing this worker's alive key every quarter of its TTL until stopped."""
+
+    def __init__(self, *, ttl_seconds: int):
+        self.ttl_seconds = ttl_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="embed-worker-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        worker_alive(ttl_seconds=self.ttl_seconds)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.ttl_seconds / 4):
+            try:
+                worker_alive(ttl_seconds=self.ttl_seconds)
+            except redis.exceptions.RedisError:
+                logger.warning("could not renew this worker's heartbeat", exc_info=True)
+
+
+def embed_claim(*, task_id: str, image_ids: list[int], force: bool, ttl_seconds: int) -> None:
+    """Record that this worker holds this embedding batch (and that it is alive)."""
+    client = redis_client()
+    if client is None:
+        return
+    claim = {"ids": [int(i) for i in image_ids], "force": bool(force), "worker": worker_token(), "at": time.time()}
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(EMBED_CLAIMS_KEY, task_id, json.dumps(claim))
+    pipe.set(WORKER_ALIVE_KEY.format(token=claim["worker"]), "1", ex=max(1, ttl_seconds))
+    pipe.execute()
+
+
+def embed_release(*, task_id: str) -> None:
+    """The batch is finished (stored, failed or handed to a retry): nobody needs to redo it."""
+    client = redis_client()
+    if client is not None:
+        client.hdel(EMBED_CLAIMS_KEY, task_id)
+
+
+def embed_claims_orphaned(*, older_than_seconds: float) -> list[EmbedClaim]:
+    """Claims older than this whose worker's alive key has expired (the worker died without finishing them)."""
+    client = redis_client()
+    if client is None:
+        return []
+    claims = []
+    for task_id, raw in client.hgetall(EMBED_CLAIMS_KEY).items():
+        try:
+            data = json.loads(raw)
+            claim = EmbedClaim(
+                task_id.decode(), [int(i) for i in data["ids"]], bool(data["force"]), data["worker"], float(data["at"])
+            )
+        except (ValueError, KeyError, TypeError):
+            logger.warning("dropping an unreadable embedding claim %r: %r", task_id, raw)
+            client.hdel(EMBED_CLAIMS_KEY, task_id)
+            continue
+        if time.time() - claim.claimed_at >= older_than_seconds:
+            claims.append(claim)
+    if not claims:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for claim in claims:
+        pipe.exists(WORKER_ALIVE_KEY.format(token=claim.worker))
+    alive = pipe.execute()
+    return [claim for claim, is_alive in zip(claims, alive, strict=True) if not is_alive]
+
+
+def embed_claim_take(*, task_id: str) -> bool:
+    """Remove an orphaned claim; True for exactly one caller (HDEL), who then queues its images again."""
+    client = redis_client()
+    return bool(client is not None and client.hdel(EMBED_CLAIMS_KEY, task_id))

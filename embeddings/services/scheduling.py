@@ -1,4 +1,5 @@
-"""Queueing images for embedding: chunks of LOOKAWAY_EMBED_BATCH_SIZE, enqueued once the transaction commits."""
+"""Queueing images for embedding: chunks of LOOKAWAY_EMBED_BATCH_SIZE enqueued once the transaction commits, and
+batches of dead workers queued again."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+
+from catalog.models import EmbeddingStatus, ProductImage
+from embeddings.services import coordination
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +38,31 @@ def schedule_embedding(*, image_ids: Sequence[int], batch_size: int | None = Non
     for batch in batches:
         transaction.on_commit(lambda batch=batch: _enqueue(batch, force))
     return len(batches)
+
+
+def embeddings_requeue_orphaned(*, stale_after_seconds: int | None = None, batch_size: int | None = None) -> int:
+    """Queue again the batches of workers that died holding them (heartbeat expired); return the images queued.
+
+    Redoing a batch is harmless: images already embedded are skipped and the write is an upsert. Only one sweep
+    queues a given batch (the claim is taken with HDEL), so overlapping sweeps do not double the work.
+    """
+    stale_after = settings.LOOKAWAY_EMBED_STALE_SECONDS if stale_after_seconds is None else stale_after_seconds
+    queued = 0
+    for claim in coordination.embed_claims_orphaned(older_than_seconds=stale_after):
+        images = ProductImage.objects.filter(id__in=claim.image_ids)
+        if not claim.force:
+            images = images.filter(embedding_status=EmbeddingStatus.PENDING)
+        ids = list(images.order_by("id").values_list("id", flat=True))
+        if not coordination.embed_claim_take(task_id=claim.task_id):
+            continue  # another sweep took it
+        for batch in chunked(ids, batch_size or settings.LOOKAWAY_EMBED_BATCH_SIZE):
+            _enqueue(batch, claim.force)
+        queued += len(ids)
+        if ids:
+            logger.warning(
+                "worker %s died holding embedding batch %s: %d image(s) queued again",
+                claim.worker,
+                claim.task_id,
+                len(ids),
+            )
+    return queued

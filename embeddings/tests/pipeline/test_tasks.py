@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from config.celery_app import app
 from embeddings.models import ImageEmbedding
-from embeddings.tasks import embed_images_task, rebuild_index_task
+from embeddings.tasks import embed_images_task, rebuild_index_task, requeue_stale_embeddings_task
 from embeddings.tests.fakes import make_product, make_products
 
 
@@ -20,6 +20,16 @@ def test_routes_name_registered_tasks_and_tf_work_goes_to_its_queue():
     assert settings.CELERY_TASK_ROUTES[embed_images_task.name] == {"queue": "embeddings"}
     assert settings.CELERY_TASK_ROUTES[rebuild_index_task.name] == {"queue": "default"}
     assert embed_images_task.acks_late and embed_images_task.reject_on_worker_lost
+    assert rebuild_index_task.acks_late and rebuild_index_task.reject_on_worker_lost
+
+
+def test_beat_runs_the_sweep_on_the_default_queue_and_drops_late_runs():
+    app.loader.import_default_modules()
+    (entry,) = settings.CELERY_BEAT_SCHEDULE.values()
+    assert entry["task"] == requeue_stale_embeddings_task.name and entry["task"] in app.tasks
+    assert entry["schedule"] == settings.LOOKAWAY_EMBED_SWEEP_SECONDS > 0
+    assert entry["options"]["expires"] <= entry["schedule"]
+    assert settings.CELERY_TASK_ROUTES[requeue_stale_embeddings_task.name] == {"queue": "default"}
 
 
 @pytest.mark.parametrize(
