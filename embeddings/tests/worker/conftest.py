@@ -22,9 +22,10 @@ READY_TIMEOUT = 90
 class WorkerProcess:
     """One worker process group (prefork parent + child) that can be started, SIGKILLed and restarted."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, extra_args: tuple[str, ...] = ()):
         self.env = env
         self.log_path = log_path
+        self.extra_args = extra_args
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -48,6 +49,7 @@ class WorkerProcess:
             "info",
             "-n",
             f"h3-test-{uuid.uuid4().hex[:6]}@%h",
+            *self.extra_args,
         ]
         self.proc = subprocess.Popen(
             command,
@@ -123,12 +125,8 @@ def worker_settings(settings, worker_data_dir, transactional_db):
     return settings
 
 
-@pytest.fixture(scope="module")
-def worker(django_db_setup, broker, worker_data_dir):
-    """One worker for the module (the model loads once), seeing the test database; stopped at the end.
-
-    Visibility timeout 8 s: a killed worker's unacknowledged batch is redelivered within seconds.
-    """
+def worker_env(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """Environment of a worker process seeing the test database, the test Redis and `data_dir`."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -142,11 +140,20 @@ def worker(django_db_setup, broker, worker_data_dir):
         "TEST_CELERY_BROKER_URL": BROKER_URL,
         "TEST_CELERY_EAGER": "false",
         "TEST_REDIS_URL": BROKER_URL,
-        "LOOKAWAY_TEST_DATA_DIR": str(worker_data_dir),
+        "LOOKAWAY_TEST_DATA_DIR": str(data_dir),
         "LOOKAWAY_INDEX_REBUILD_DELAY": "2",
-        "CELERY_VISIBILITY_TIMEOUT": "8",
     }
-    process = WorkerProcess(env, worker_data_dir / "worker.log")
+    env.pop("CELERY_VISIBILITY_TIMEOUT", None)
+    return {**env, **overrides}
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, broker, worker_data_dir):
+    """One worker for the module (the model loads once), seeing the test database; stopped at the end.
+
+    Visibility timeout 8 s: a killed worker's unacknowledged batch is redelivered within seconds.
+    """
+    process = WorkerProcess(worker_env(worker_data_dir, CELERY_VISIBILITY_TIMEOUT="8"), worker_data_dir / "worker.log")
     process.start()
     yield process
     process.stop()
