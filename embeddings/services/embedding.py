@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -83,9 +83,18 @@ def _image_source(image: ProductImage) -> str:
 
 
 def embed_images_batch(
-    *, image_ids: Sequence[int], batch_size: int = 32, force: bool = False, backbone=None
+    *,
+    image_ids: Sequence[int],
+    batch_size: int = 32,
+    force: bool = False,
+    backbone=None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> EmbedBatchResult:
-    """Embed these images with the current backbone; skip ones already done by it unless `force`."""
+    """Embed these images with the current backbone; skip ones already done by it unless `force`.
+
+    `on_progress(n)` is told of every n images handled (skipped, unreadable, computed) as the batch goes.
+    """
+    progress = on_progress or (lambda n: None)
     backbone = backbone or load_backbone()
     version = backbone.version
     result = EmbedBatchResult()
@@ -104,9 +113,11 @@ def embed_images_batch(
             ready.append(image)
         except (OSError, ValueError) as exc:
             result.failed[image.id] = f"cannot open image: {exc}"[:ERROR_MAX_CHARS]
+    progress(len(images) - len(ready))
     computed: dict[int, dict] = {}
     for i, outcome in run_embedder(backbone, sources, batch_size):
         image = ready[i]
+        progress(1)
         if isinstance(outcome, Exception):
             result.failed[image.id] = f"{type(outcome).__name__}: {outcome}"[:ERROR_MAX_CHARS]
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
@@ -27,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=None, help="images per forward pass / per task")
         parser.add_argument("--async", dest="run_async", action="store_true", help="enqueue to Celery workers")
         parser.add_argument("--build-index", action="store_true", help="build the index once at the end")
+        parser.add_argument(
+            "--no-progress", action="store_true", help="no progress bar (also off at -v 0 and when not on a terminal)"
+        )
 
     def handle(self, *args, **options):
         from django.conf import settings
@@ -50,7 +55,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Queued {len(ids)} image(s) in {batches} task(s)."))
             return
         else:
-            self._embed_in_process(ids, backbone, batch_size, force)
+            show_progress = options["verbosity"] >= 1 and not options["no_progress"]
+            self._embed_in_process(ids, backbone, batch_size, force, show_progress)
         if options["build_index"]:
             from django.core.management import call_command
 
@@ -70,16 +76,23 @@ class Command(BaseCommand):
             images = images_pending(backbone_version=version)
         return list(images.order_by("id").values_list("id", flat=True))
 
-    def _embed_in_process(self, ids: list[int], backbone, batch_size: int, force: bool) -> None:
+    def _embed_in_process(self, ids: list[int], backbone, batch_size: int, force: bool, show_progress: bool) -> None:
         done = skipped = 0
         failures: dict[int, str] = {}
-        with tqdm(total=len(ids), unit="img", desc="embedding", disable=None) as bar:
+        # tqdm redraws its line with carriage returns: give it the raw stream, not Django's line-ending wrapper.
+        # disable=None: drawn only on a terminal (no bar in logs and pipes).
+        stream = getattr(self.stderr, "_out", sys.stderr)
+        with tqdm(
+            total=len(ids), unit="img", desc="embedding", file=stream, disable=None if show_progress else True
+        ) as bar:
             for start in range(0, len(ids), CHUNK_IMAGES):
                 chunk = ids[start : start + CHUNK_IMAGES]
-                result = embed_images_batch(image_ids=chunk, batch_size=batch_size, force=force, backbone=backbone)
+                result = embed_images_batch(
+                    image_ids=chunk, batch_size=batch_size, force=force, backbone=backbone, on_progress=bar.update
+                )
                 done, skipped = done + len(result.done), skipped + len(result.skipped)
                 failures.update(result.failed)
-                bar.update(len(chunk))
+                bar.update(start + len(chunk) - bar.n)  # unknown ids count as handled
         self.stdout.write(self.style.SUCCESS(f"Embedded {done}, skipped {skipped}, failed {len(failures)}."))
         for image_id, reason in list(failures.items())[:MAX_FAILURES_SHOWN]:
             self.stdout.write(f"  image {image_id}: {reason}")
