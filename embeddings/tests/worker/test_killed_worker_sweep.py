@@ -59,12 +59,10 @@ def test_killed_workers_batch_is_embedded_within_minutes_without_duplicates(
     assert len(ids) == PHOTOS
     for start in range(0, PHOTOS, BATCH):
         sender.send_task("embeddings.tasks.embed_images_task", args=[ids[start : start + BATCH]], queue="embeddings")
-    wait_for(
-        lambda: ImageEmbedding.objects.count() >= BATCH and broker.hlen(coordination.EMBED_CLAIMS_KEY) >= 1,
-        timeout=180,
-        worker=beat_worker,
-        what="the first batch stored and the next one claimed",
-    )
+    wait_for(lambda: broker.hlen(coordination.EMBED_CLAIMS_KEY) >= 1, timeout=180, worker=beat_worker, what="a claim")
+    # The first batch runs for seconds (the pool child loads the model first); later ones take a fraction of a
+    # second on a quiet machine, too short to aim at: kill during the first.
+    time.sleep(1)
     claimed = {key.decode() for key in broker.hkeys(coordination.EMBED_CLAIMS_KEY)}
     beat_worker.kill()  # SIGKILL parent, pool child and beat while the batch runs
     killed_at = time.monotonic()
