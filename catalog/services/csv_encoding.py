@@ -9,7 +9,6 @@ UTF16 = "utf-16"
 # Spreadsheets on Windows save "CSV" in the ANSI code page, Windows-1252 in Western Europe and the Americas. Python's
 # cp1252 codec refuses its five undefined bytes (0x81 0x8D 0x8F 0x90 0x9D), so a file holding them is in some other
 # encoding. Latin-1 is never guessed: it would turn the bytes 0x80-0x9F into invisible C1 control characters.
-NAMES = {UTF8: "UTF-8", CP1252: "Windows-1252 (cp1252)", UTF16: "UTF-16"}
 
 
 class CsvEncodingError(ValueError):
@@ -52,4 +51,4 @@ def csv_decode(*, data: bytes) -> DecodedCsv:
             f"{utf8_problem}, and not Windows-1252 either: {_where(data, exc.start)} is undefined there. "
             "Save the file as UTF-8 (in Excel: CSV UTF-8)"
         ) from None
-    return DecodedCsv(text, CP1252, f"read as {NAMES[CP1252]}: {utf8_problem}")
+    return DecodedCsv(text, CP1252, f"read as Windows-1252 (cp1252): {utf8_problem}")

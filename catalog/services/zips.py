@@ -1,7 +1,6 @@
 """Safe extraction of an uploaded zip of photos: size and count limits, no zip-slip, no links, per-job folder."""
 
 import errno
-import logging
 import lzma
 import shutil
 import stat
@@ -12,8 +11,6 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 
 from catalog.services.report import ImportReport, Problem, shorten
-
-logger = logging.getLogger(__name__)
 
 # A catalog zip holds photos: at most this many entries and this many bytes once extracted (settings can raise them).
 MAX_ZIP_ENTRIES = 200_000
@@ -49,7 +46,10 @@ def _safe_name(name: str) -> PurePosixPath | None:
 
 
 def zip_extract(*, zip_path: Path, destination: Path, report: ImportReport) -> int:
-    """Extract photos into `destination`; unsafe or oversized entries are skipped and reported. Returns the count."""
+    """Extract photos into `destination`; unsafe, oversized or unextractable entries are skipped and reported.
+
+    Returns the number of files extracted; ZipRefused only for the whole zip (unreadable, too many entries, too big).
+    """
     max_entries = getattr(settings, "LOOKAWAY_MAX_ZIP_ENTRIES", MAX_ZIP_ENTRIES)
     max_total = getattr(settings, "LOOKAWAY_MAX_ZIP_BYTES", MAX_ZIP_TOTAL_BYTES)
     max_entry = settings.LOOKAWAY_MAX_IMAGE_BYTES
