@@ -91,6 +91,9 @@ USE_TZ = True
 # Uploads through the admin import page (CSV + zip of images).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest request body of one admin import (CSV 200 MiB + zip 4 GiB + form), refused from its Content-Length before
+# it is read; keep the reverse proxy's limit in step (nginx: client_max_body_size 4300m; docs/OPERATIONS.md).
+LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES = env.int("LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES", default=4300 * 1024**2)
 
 # --- Security (production.py adds HTTPS-only settings) ----------------------------------------------
 # Largest JSON body the API parses (a 2 MB mask data URL plus framing); larger ones get 413 unread.
