@@ -1,29 +1,18 @@
-"""The web process's view of the catalog: the current Annoy version, plus fresh embeddings, minus removed products."""
+"""The live catalog view: the current Annoy version, plus the fresh embeddings, minus removed products."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Max
 
-from catalog.models import Product
-from embeddings.engine.index import AnnoyCatalogView, ExactCatalogView, IndexStore
-from embeddings.engine.types import CatalogView, FeatureArrays
+from embeddings.engine.index import AnnoyCatalogView, ExactCatalogView
+from embeddings.engine.types import FeatureArrays
 from embeddings.models import ImageEmbedding
-from embeddings.services.embedding import current_backbone_version
-from embeddings.services.indexing import iter_primary_rows, primary_embeddings
+from embeddings.services.index_builder import iter_primary_rows, primary_embeddings
 from embeddings.services.storage import colours_from_bytes, spatial_from_bytes, vector_from_bytes
-
-logger = logging.getLogger(__name__)
+from embeddings.serving.request_cache import active_ids, cached_search
 
 # An embedding batch committed while a build was reading carries a timestamp taken before its commit, possibly just
 # before the build's snapshot: search that margin exactly too (a batch's store transaction takes well under a second).
@@ -83,74 +72,6 @@ def load_fresh_view(*, backbone_version: str, since: datetime | None) -> ExactCa
     )
 
 
-class _Snapshot:
-    """What one request already knows: products' active flags, and searches done (by view, query and size)."""
-
-    def __init__(self) -> None:
-        self.active: dict[int, bool] = {}
-        self.searches: dict[tuple[int, bytes], tuple[int, np.ndarray, np.ndarray]] = {}
-
-
-_current: ContextVar[_Snapshot | None] = ContextVar("lookaway_catalog_snapshot", default=None)
-
-
-@contextmanager
-def active_snapshot() -> Iterator[None]:
-    """Inside this block, read each product's `is_active` at most once and run each search once (one request sees
-    one catalog).
-
-    The engine asks "which of these are active?" many times per slate (the seed several times, each candidate pool,
-    then the features of the merged pools), and may search twice around the same vector (the seed pool and the query
-    pool when the query is the seed): without a snapshot each is a query or a search. Nested blocks share the
-    outermost snapshot. Outside any block every question goes to the database, so a product deactivated a moment
-    ago is never recommended by a later call.
-    """
-    if _current.get() is not None:
-        yield
-        return
-    token = _current.set(_Snapshot())
-    try:
-        yield
-    finally:
-        _current.reset(token)
-
-
-def note_active(product_ids: Sequence[int]) -> None:
-    """Tell the current snapshot (if any) that the caller just read these products as active: no query for them."""
-    snapshot = _current.get()
-    if snapshot is not None:
-        snapshot.active.update((int(pid), True) for pid in product_ids)
-
-
-def _active(product_ids: Sequence[int]) -> set[int]:
-    ids = [int(pid) for pid in product_ids]
-    if not ids:
-        return set()
-    snapshot = _current.get()
-    if snapshot is None:
-        return _query_active(ids)
-    known = snapshot.active
-    missing = [pid for pid in dict.fromkeys(ids) if pid not in known]
-    if missing:
-        active = _query_active(missing)
-        known.update((pid, pid in active) for pid in missing)
-    return {pid for pid in ids if known[pid]}
-
-
-def _query_active(ids: Sequence[int]) -> set[int]:
-    if connection.vendor == "postgresql":
-        # One array parameter instead of a few hundred: a third of the ORM's CPU for the pools' candidate lists.
-        # Sent as a typed array literal: psycopg2 would send a list as ARRAY[1, 2, ...] of int4, which PostgreSQL
-        # compares with the bigint key one element at a time (15 ms for 200 ids, 30 ms for 400; 3 ms this way).
-        table, pk = Product._meta.db_table, Product._meta.pk.column
-        literal = "{" + ",".join(str(int(pid)) for pid in ids) + "}"
-        with connection.cursor() as cursor:
-            active = Product._meta.get_field("is_active").column
-            cursor.execute(f'SELECT "{pk}" FROM "{table}" WHERE "{pk}" = ANY(%s::bigint[]) AND "{active}"', [literal])
-            return {row[0] for row in cursor.fetchall()}
-    return set(Product.objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
-
-
 class LiveCatalogView:
     """CatalogView merging an index version (may be None) with the fresh set; removed products never come out."""
 
@@ -172,23 +93,14 @@ class LiveCatalogView:
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Up to k active products nearest to `query` (cosine), best first."""
-        snapshot = _current.get()
-        if snapshot is None:
-            return self._search(query, k)
-        key = (id(self), np.ascontiguousarray(query, dtype=np.float32).tobytes())
-        done = snapshot.searches.get(key)
-        if done is not None and done[0] >= k:  # the same vector searched wider already: its best k are these
-            return done[1][:k], done[2][:k]
-        ids, sims = self._search(query, k)
-        snapshot.searches[key] = (k, ids, sims)
-        return ids, sims
+        return cached_search(self, query, k, self._search)
 
     def _search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         total = len(self.fresh) + (len(self.index) if self.index is not None else 0)
         fetch, ranked = k + OVERFETCH, []
         for _ in range(MAX_ROUNDS):
             candidates = self._candidates(query, fetch)
-            active = _active([pid for pid, _ in candidates])
+            active = active_ids([pid for pid, _ in candidates])
             ranked = [(pid, sim) for pid, sim in candidates if pid in active][:k]
             if len(ranked) >= k or fetch >= total:
                 break
@@ -197,7 +109,7 @@ class LiveCatalogView:
 
     def features(self, product_ids: Sequence[int]) -> FeatureArrays:
         """Features of these active products, in the requested order (fresh vectors win over indexed ones)."""
-        active = _active(product_ids)
+        active = active_ids(product_ids)
         wanted = [int(pid) for pid in product_ids if int(pid) in active]
         parts = [self.fresh.features([p for p in wanted if p in self.fresh])]
         if self.index is not None:
@@ -229,95 +141,11 @@ class LiveCatalogView:
         except (TypeError, ValueError):
             return False
         indexed = pid in self.fresh or (self.index is not None and pid in self.index)
-        return indexed and bool(_active([pid]))
+        return indexed and bool(active_ids([pid]))
 
 
-class CatalogViews:
-    """Per-process holder of the current LiveCatalogView; reloads when CURRENT or the fresh set changes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._view: LiveCatalogView | None = None
-        self._stamp: object = object()
-        self._fresh_signature: object = None
-        self._checked_at = 0.0
-
-    def get(self) -> LiveCatalogView:
-        """The current view; a cheap stat of the pointer decides whether to reload."""
-        store = IndexStore(settings.LOOKAWAY_INDEX_DIR)
-        stale_fresh = time.monotonic() - self._checked_at >= settings.LOOKAWAY_FRESH_CHECK_SECONDS
-        if self._view is None or stale_fresh or store.pointer_stamp() != self._stamp:
-            # One thread refreshes; the others keep answering from the view they have (no pause).
-            if self._lock.acquire(blocking=self._view is None):
-                try:
-                    self._refresh(store)
-                finally:
-                    self._lock.release()
-        return self._view  # type: ignore[return-value]
-
-    def _refresh(self, store: IndexStore) -> None:
-        backbone_version = current_backbone_version()
-        view = self._view
-        index = view.index if view is not None and view.backbone_version == backbone_version else None
-        stamp = store.pointer_stamp()
-        if stamp != self._stamp or view is None or view.backbone_version != backbone_version:
-            index = self._load_index(store, backbone_version)
-            self._stamp = stamp
-            self._fresh_signature = None
-        since = _snapshot(index)
-        embeddings = ImageEmbedding.objects.filter(backbone_version=backbone_version)
-        if since is not None:
-            embeddings = embeddings.filter(created_at__gte=since)
-        signature = (
-            index.version if index else None,
-            *embeddings.aggregate(n=Count("id"), last=Max("created_at")).values(),
-        )
-        if signature != self._fresh_signature or view is None:
-            fresh = without_indexed_copies(load_fresh_view(backbone_version=backbone_version, since=since), index)
-            self._fresh_signature = signature
-        else:
-            fresh = view.fresh
-        unchanged = view is not None and view.index is index and view.fresh is fresh
-        if not unchanged or view.backbone_version != backbone_version:
-            # A new object only when something changed: callers may cache work keyed on the view's identity.
-            self._view = LiveCatalogView(index=index, fresh=fresh, backbone_version=backbone_version)
-        self._checked_at = time.monotonic()
-
-    @staticmethod
-    def _load_index(store: IndexStore, backbone_version: str) -> AnnoyCatalogView | None:
-        """The verified current version; if it is damaged, an older verified one or None (exact search), logged."""
-        from embeddings.services.indexing import index_choose_usable
-
-        choice = index_choose_usable(backbone_version=backbone_version, store=store)
-        for problem in choice.problems:
-            logger.error("%s", problem)
-        if choice.degraded:
-            serving = f"index version {choice.version}" if choice.view else "exact search over the database"
-            logger.error(
-                "index %s is damaged: serving %s; fix with manage.py rollback_index or manage.py build_index",
-                choice.current or "pointer",
-                serving,
-            )
-        elif choice.current is not None and choice.view is None:
-            logger.warning("index %s was built by another backbone: searching the database exactly", choice.current)
-        return choice.view
-
-
-def _snapshot(index: AnnoyCatalogView | None) -> datetime | None:
+def fresh_since(index: AnnoyCatalogView | None) -> datetime | None:
+    """Embeddings at least this new belong in the fresh set: the index's snapshot minus FRESH_OVERLAP (None: all)."""
     if index is None or not index.manifest.get("snapshot_at"):
         return None
     return datetime.fromisoformat(index.manifest["snapshot_at"]) - FRESH_OVERLAP
-
-
-_views = CatalogViews()
-
-
-def get_catalog_view() -> CatalogView:
-    """The process-wide catalog view (thread-safe; notices a new index version without restart)."""
-    return _views.get()
-
-
-def reset_catalog_view() -> None:
-    """Forget the loaded view (tests, or after changing settings)."""
-    global _views
-    _views = CatalogViews()

@@ -1,23 +1,29 @@
-"""Glue between the sessions and the engine: the recommender accessor and the database-backed `allow` filter."""
+"""The engine's `allow` filter for a slate's filters: which candidates are active products matching them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from feedback.selectors import product_ids_allowed
+from catalog.models import Product
+
+# Slate filters a session may set, each an exact (case-insensitive) match on the Product field of the same name.
+FILTER_FIELDS = ("gender", "master_category", "article_type", "base_colour")
 
 
-def recommender():
-    """The process's engine (feedback.recommender.get_recommender, looked up per call so tests can swap it)."""
-    from feedback import recommender as module
+def product_ids_allowed(*, product_ids: Iterable[int], filters: Mapping[str, str]) -> set[int]:
+    """The subset of these ids that are active products matching the filters (case-insensitive): one query."""
+    ids = {int(pid) for pid in product_ids}
+    if not ids:
+        return set()
+    conditions = {f"{field}__iexact": filters[field] for field in FILTER_FIELDS if filters.get(field)}
+    queryset = Product.objects.filter(pk__in=ids, is_active=True, **conditions)
+    return set(queryset.values_list("pk", flat=True))
 
-    return module.get_recommender()
 
-
-class AllowFilter:
-    """`allow` for the engine: which candidate ids are active products matching the filters.
+class SlateFilter:
+    """The engine's AllowFilter for these slate filters: a bool per candidate id, from the database.
 
     Each call answers with one query for the ids it has not seen yet; the engine may call it several times
     (one per candidate pool, widening when the filter is strict).
@@ -36,3 +42,8 @@ class AllowFilter:
             self.known.update({pid: pid in allowed for pid in missing})
             self.queries += 1
         return np.fromiter((self.known[pid] for pid in ids), dtype=bool, count=len(ids))
+
+
+def slate_filter(filters: Mapping[str, str]) -> SlateFilter | None:
+    """The filter for these slate filters, or None when none is set (the catalog view returns active products only)."""
+    return SlateFilter(filters=filters) if any(filters.get(field) for field in FILTER_FIELDS) else None

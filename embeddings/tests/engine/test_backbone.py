@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.engine.backbones import BACKBONE_NAMES, BackboneUnavailable, get_backbone
+from embeddings.engine.backbones import BACKBONE_NAMES, BackboneUnavailable, build_backbone
 from embeddings.engine.spatial import SPATIAL_CHANNELS
 from embeddings.tests.conftest import catalog_image_path, catalog_square
 
@@ -76,19 +76,19 @@ def test_registry_lists_and_refuses_unknown_names(tmp_path):
     assert BACKBONE_NAMES[0] == "efficientnet_lite0"
     assert {"resnet50", "inception_v3", "efficientnet_b0"} <= set(BACKBONE_NAMES)
     with pytest.raises(BackboneUnavailable, match="unknown backbone 'vgg'.*efficientnet_lite0"):
-        get_backbone("vgg", model_dir=tmp_path)
+        build_backbone("vgg", model_dir=tmp_path)
 
 
 def test_missing_lite0_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(BackboneUnavailable, match="does not exist"):
-        get_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=tmp_path / "nope.pth")
+        build_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=tmp_path / "nope.pth")
 
 
 def test_corrupt_lite0_weights_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "efficientnet-lite0-deadbeef.pth"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(BackboneUnavailable, match="not an EfficientNet-Lite0 PyTorch weights file"):
-        get_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=bad)
+        build_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=bad)
 
 
 def test_in_graph_projection_matches_the_numpy_reference(backbone, catalog_ids):

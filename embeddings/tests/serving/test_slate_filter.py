@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
-from feedback.slates import AllowFilter
+from embeddings.serving.slate_filter import SlateFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def test_allow_filter_answers_in_order_with_one_query_per_new_batch():
     other = Product.objects.create(external_id="o", name="Other shirt", article_type="Tshirts", gender="Women")
     gone = Product.objects.create(external_id="g", name="Gone", article_type="Tshirts", gender="Men", is_active=False)
     watch = Product.objects.create(external_id="w", name="Watch", article_type="Watches", gender="Men")
-    allow = AllowFilter(filters={"article_type": "tshirts", "gender": "Men"})  # case-insensitive values
+    allow = SlateFilter(filters={"article_type": "tshirts", "gender": "Men"})  # case-insensitive values
     with CaptureQueriesContext(connection) as captured:
         first = allow(np.array([watch.pk, shirt.pk, gone.pk, other.pk, 999999]))
         again = allow(np.array([shirt.pk, watch.pk]))

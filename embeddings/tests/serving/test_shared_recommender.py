@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from embeddings.engine.recommender import EngineConfig
-from feedback.recommender import engine_config
+from embeddings.serving.shared_recommender import engine_config
 
 
 def test_engine_config_reads_overrides_from_settings(settings):
