@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
-from embeddings.serving.slate_filter import SlateFilter
+from embeddings.serving.slate_filter import SlateFilter, slate_filter
 
 pytestmark = pytest.mark.django_db
 
@@ -23,3 +23,9 @@ def test_allow_filter_answers_in_order_with_one_query_per_new_batch():
     assert first.tolist() == [False, True, False, False, False]
     assert again.tolist() == [True, False]
     assert len(captured) == 1 and allow.queries == 1
+
+
+def test_no_filter_set_means_no_allow_filter():
+    """Without a filter the catalog view's own active check suffices: the engine gets no filter to call."""
+    assert slate_filter({}) is None and slate_filter({"gender": "", "article_type": ""}) is None
+    assert isinstance(slate_filter({"gender": "Men"}), SlateFilter)
