@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embeddings.engine.backbones.base import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 from embeddings.engine.backbones.runtime import configure_tensorflow
+from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 KERAS_APPLICATION_NAMES = ("resnet50", "inception_v3", "efficientnet_b0", "mobilenet_v3_large")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.engine.backbones.base import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
+from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 from embeddings.engine.spatial import PROJECTION_TAG
 
 # A blocked network must not hang a worker's start-up: the weights download gives up after this many seconds.

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.engine.backbones.base import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 from embeddings.engine.backbones.fusion import fuse_batch_norms
+from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 from embeddings.engine.spatial import PROJECTION_TAG
 
 logger = logging.getLogger(__name__)
