@@ -35,7 +35,7 @@ def main() -> None:
 
     from embeddings.engine.backbones import lite0
     from embeddings.engine.backbones.runtime import configure_tensorflow
-    from embeddings.engine.recommender import EngineConfig
+    from embeddings.engine.config import EngineConfig
     from feedback.evaluation.data import build_eyes
     from feedback.evaluation.episodes import draw_episodes
     from feedback.evaluation.standalone import build_standalone

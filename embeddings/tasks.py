@@ -13,7 +13,7 @@ from django.db import InterfaceError, OperationalError
 
 from embeddings.services.coordination import RebuildInProgress
 from embeddings.services.embedding import current_backbone_version, embed_images_batch
-from embeddings.services.indexing import index_rebuild_if_dirty, index_request_rebuild
+from embeddings.services.index_scheduling import index_rebuild_if_dirty, index_request_rebuild
 
 logger = logging.getLogger(__name__)
 

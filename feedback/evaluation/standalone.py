@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from embeddings.engine.config import EngineConfig
 from embeddings.engine.index.exact import ExactCatalogView
-from embeddings.engine.recommender import EngineConfig, Recommender
+from embeddings.engine.recommender import Recommender
 from feedback.evaluation.data import EvalCatalog, load_catalog_dir, load_or_embed_features
 
 

@@ -6,8 +6,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from embeddings.engine.ranking.pool import AllowFilter, filtered_search, merge_pools
-from embeddings.engine.types import CatalogView, Slate, SlateItem
+from embeddings.engine.ranking.pool import filtered_search, merge_pools
+from embeddings.engine.types import AllowFilter, CatalogView, Slate, SlateItem
 
 POOL_PER_EXAMPLE = 200  # candidates gathered around each example for best_score (exact re-scoring follows)
 

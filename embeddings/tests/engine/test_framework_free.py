@@ -17,6 +17,7 @@ def _imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -53,3 +54,15 @@ def test_engine_imports_pull_in_no_framework_at_run_time():
         env={"PYTHONPATH": str(ENGINE_DIR.parents[1]), "PATH": ""},
     )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_ranking_does_not_reach_up_into_the_recommender():
+    """The ranking parts take an EngineConfig (engine/config.py); only the Recommender composes them."""
+    ranking = sorted((ENGINE_DIR / "ranking").glob("*.py"))
+    assert ranking
+    upward = {
+        str(path.relative_to(ENGINE_DIR)): "embeddings.engine.recommender"
+        for path in ranking
+        if "embeddings.engine.recommender" in _imported_modules(path)
+    }
+    assert upward == {}

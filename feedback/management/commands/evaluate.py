@@ -49,14 +49,14 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         import json
 
+        from embeddings.serving.shared_recommender import engine_config
         from feedback.evaluation.cli import evaluate_and_report
         from feedback.evaluation.data import build_eyes
-        from feedback.recommender import engine_config
 
         config = engine_config(json.loads(opts["engine"]))
         cache_dir = opts["features_cache"]
         if opts["catalog_dir"]:
-            from embeddings.backbone import get_backbone
+            from embeddings.serving.backbone import get_backbone
             from feedback.evaluation.standalone import build_standalone
 
             recommender, catalog = build_standalone(
@@ -64,7 +64,7 @@ class Command(BaseCommand):
             )
         else:
             from embeddings.engine.recommender import Recommender
-            from feedback.recommender import get_recommender
+            from embeddings.serving.shared_recommender import get_recommender
 
             shared = get_recommender()
             recommender = Recommender(backbone=shared.backbone, catalog=shared.catalog, config=config)

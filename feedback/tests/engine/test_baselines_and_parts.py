@@ -11,7 +11,7 @@ import pytest
 from embeddings.engine.masking import cell_coverage, fill_masked
 from embeddings.engine.ranking.baselines import average_vector_slate, best_score_slate
 from embeddings.engine.ranking.mmr import mmr_select
-from feedback.tests.engine.fakes import catalog
+from embeddings.tests.engine.ranking.constructed import catalog
 
 
 def _view():

@@ -1,4 +1,4 @@
-"""The Backbone: one compiled forward pass giving the L2-normalised embedding and the final spatial feature map."""
+"""TensorFlowBackbone: one compiled forward pass giving the L2-normalised embedding and the final feature map."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class BackboneSpec:
     dim: int
 
 
-class Backbone:
-    """A TensorFlow image model wrapped for the engine: uint8 squares in, vectors + feature maps out."""
+class TensorFlowBackbone:
+    """A TensorFlow image model wrapped for the engine (a types.Backbone): uint8 squares in, vectors + maps out."""
 
     def __init__(
         self,
@@ -56,7 +56,7 @@ class Backbone:
         self._classify = tf.function(self._classify_graph, input_signature=signature) if classifier else None
 
     def __repr__(self) -> str:
-        return f"<Backbone {self.version} input={self.input_size} grid={self.grid} dim={self.dim}>"
+        return f"<TensorFlowBackbone {self.version} input={self.input_size} grid={self.grid} dim={self.dim}>"
 
     def _forward_graph(self, images):
         import tensorflow as tf

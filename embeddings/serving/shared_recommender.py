@@ -1,4 +1,4 @@
-"""Django side of the engine: one Recommender per process, built from settings, the backbone and the index."""
+"""The Recommender a process shares: EngineConfig from settings, rebuilt when backbone or index change; warm-up."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from embeddings.engine.recommender import EngineConfig, Recommender
+from embeddings.engine.config import EngineConfig
+from embeddings.engine.recommender import Recommender
+from embeddings.serving.backbone import get_backbone
+from embeddings.serving.catalog_reloader import get_catalog_view
 
 _lock = threading.Lock()
 _cached: tuple[int, int, Recommender] | None = None
@@ -32,9 +35,6 @@ def engine_config(overrides: dict[str, Any] | None = None) -> EngineConfig:
 def get_recommender() -> Recommender:
     """The process-wide Recommender; rebuilt when the backbone or the catalog view (index version) changes."""
     global _cached
-    from embeddings.backbone import get_backbone
-    from embeddings.search import get_catalog_view
-
     backbone, catalog = get_backbone(), get_catalog_view()
     with _lock:
         if _cached is None or _cached[0] != id(backbone) or _cached[1] != id(catalog):

@@ -7,22 +7,17 @@ import dataclasses
 import numpy as np
 import pytest
 
+from embeddings.engine.config import EngineConfig
 from embeddings.engine.ranking.scoring import distinct, pair_contrast
-from embeddings.engine.recommender import EngineConfig, Recommender
+from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import FeedbackSignal
-from feedback.tests.engine.fakes import GRID, FakeBackbone, catalog, grids, unit
+from embeddings.tests.engine.ranking.constructed import GRID, catalog, fake_backbone, grids, unit, vec
 
 RED = (50.0, 60.0, 40.0)
 BLUE = (40.0, 10.0, -50.0)
 GREEN = (60.0, -50.0, 40.0)
 TOP = np.zeros((GRID, GRID), dtype=np.float32)
 TOP[:2] = 1.0
-
-
-def vec(*head: float) -> np.ndarray:
-    out = np.zeros(8, dtype=np.float32)
-    out[: len(head)] = head
-    return out
 
 
 def signal(seed_id: int, view, cells=TOP, passed_over=()) -> FeedbackSignal:
@@ -76,8 +71,8 @@ def _pattern_view():
 
 def test_rank_pattern_puts_the_product_that_changed_only_the_painted_part_first():
     view = _pattern_view()
-    plain = Recommender(backbone=FakeBackbone(), catalog=view, config=only())
-    ranked = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank"))
+    plain = Recommender(backbone=fake_backbone(), catalog=view, config=only())
+    ranked = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank"))
     fb = [signal(1, view)]
     assert plain.recommend(seed_id=1, feedback=fb, k=3).product_ids == [2, 3, 4]
     assert ranked.recommend(seed_id=1, feedback=fb, k=3).product_ids[0] == 3
@@ -88,7 +83,7 @@ def test_a_repeated_identical_feedback_counts_again():
     first, again = signal(1, view), signal(1, view)
     groups = distinct([first, again, signal(1, view, cells=1.0 - TOP)])
     assert [count for _, count in groups] == [2, 1]
-    rec = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_pattern=0.2, pattern_mode="rank"))
+    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=0.2, pattern_mode="rank"))
     once = rec.recommend(seed_id=1, feedback=[first], k=3).items
     twice = rec.recommend(seed_id=1, feedback=[first, again], k=3).items
     by_id = {item.product_id: item.score for item in once}
@@ -103,19 +98,19 @@ def test_outside_terms_prefer_products_that_keep_the_seed_where_it_was_not_paint
     colours[3] = BLUE  # a far, different product (where the earlier feedback was given)
     view = catalog([vec(1, 0, 0.1), vec(1, 0.2, 0.1), vec(1, 0.4, 0.1), vec(0.2, 1, 0.1)], colours, spatial)
     fb = [signal(1, view)]
-    base = Recommender(backbone=FakeBackbone(), catalog=view, config=only())
+    base = Recommender(backbone=fake_backbone(), catalog=view, config=only())
     assert base.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]
-    painted = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_outside_painted=1.0))
+    painted = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_outside_painted=1.0))
     assert painted.recommend(seed_id=1, feedback=fb, k=2).product_ids == [3, 2]
     # after a click: the new seed 1 has no feedback of its own (it was given on 4), so w_outside applies instead
     elsewhere = [signal(4, view)]
     assert painted.recommend(seed_id=1, feedback=elsewhere, exclude=[4], k=2).product_ids == [2, 3]
-    clicked = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_outside=1.0))
+    clicked = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_outside=1.0))
     assert clicked.recommend(seed_id=1, feedback=elsewhere, exclude=[4], k=2).product_ids == [3, 2]
     # painted twice (nothing on the slate was better): w_outside_repainted applies, w_outside_painted no longer does
     twice = [signal(1, view), signal(1, view)]
     assert painted.recommend(seed_id=1, feedback=twice, k=2).product_ids == [2, 3]
-    repainted = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_outside_repainted=1.0))
+    repainted = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_outside_repainted=1.0))
     assert repainted.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]
     assert repainted.recommend(seed_id=1, feedback=twice, k=2).product_ids == [3, 2]
 
@@ -124,8 +119,8 @@ def test_fresh_pools_reach_past_the_products_already_passed_over():
     view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(1, 0.2, 0.1), vec(1, 0.3, 0.1), vec(1, 0.9, 0.1)])
     small = dict(pool_seed=2, pool_query=0, pool_masked=0)
     fb = [signal(1, view, passed_over=[2, 3])]
-    stale = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_shown=1.0, **small))
-    fresh = Recommender(backbone=FakeBackbone(), catalog=view, config=only(fresh_pools=True, **small))
+    stale = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_shown=1.0, **small))
+    fresh = Recommender(backbone=fake_backbone(), catalog=view, config=only(fresh_pools=True, **small))
     assert stale.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]  # demoted but nothing else to show
     assert fresh.recommend(seed_id=1, feedback=fb, k=2).product_ids == [4, 5]
     undone = dataclasses.replace(fb[0], arrays={**fb[0].arrays, "passed_over": np.zeros(0, dtype=np.int64)})
@@ -137,10 +132,10 @@ def test_history_pool_brings_candidates_from_around_an_earlier_feedback_seed():
     view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(0.1, 1, 0.5), vec(0.1, 1, 0.6)])
     small = dict(pool_seed=1, pool_query=0, pool_masked=0)
     fb = [signal(4, view)]
-    assert Recommender(backbone=FakeBackbone(), catalog=view, config=only(**small)).recommend(
+    assert Recommender(backbone=fake_backbone(), catalog=view, config=only(**small)).recommend(
         seed_id=1, feedback=fb, exclude=[4], k=3
     ).product_ids == [2]
-    rec = Recommender(backbone=FakeBackbone(), catalog=view, config=only(pool_history=1, **small))
+    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_history=1, **small))
     assert rec.recommend(seed_id=1, feedback=fb, exclude=[4], k=3).product_ids == [2, 3]
 
 
@@ -158,8 +153,8 @@ def test_pool_walk_searches_beyond_the_seed_along_the_dislike():
         },
     )
     small = dict(pool_seed=1, pool_query=1, pool_masked=0)
-    still = Recommender(backbone=FakeBackbone(), catalog=view, config=only(**small))
-    walked = Recommender(backbone=FakeBackbone(), catalog=view, config=only(pool_walk=3.0, **small))
+    still = Recommender(backbone=fake_backbone(), catalog=view, config=only(**small))
+    walked = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_walk=3.0, **small))
     assert still.recommend(seed_id=1, feedback=[fb], k=3).product_ids == [2]
     assert set(walked.recommend(seed_id=1, feedback=[fb], k=3).product_ids) == {2, 4}
 
@@ -173,8 +168,8 @@ def test_shortlist_does_not_change_the_slate(mode):
     vectors = [vec(1, *rng.normal(0, 0.3, 3)) for _ in range(n)]
     view = catalog(vectors, colours, spatial)
     fb = [signal(1, view, passed_over=[5, 6])]
-    wide = Recommender(backbone=FakeBackbone(), catalog=view, config=EngineConfig(pattern_mode=mode, shortlist=n))
-    narrow = Recommender(backbone=FakeBackbone(), catalog=view, config=EngineConfig(pattern_mode=mode, shortlist=8))
+    wide = Recommender(backbone=fake_backbone(), catalog=view, config=EngineConfig(pattern_mode=mode, shortlist=n))
+    narrow = Recommender(backbone=fake_backbone(), catalog=view, config=EngineConfig(pattern_mode=mode, shortlist=8))
     assert wide.recommend(seed_id=1, feedback=fb, k=8) == narrow.recommend(seed_id=1, feedback=fb, k=8)
 
 
@@ -184,7 +179,7 @@ def test_defaults_keep_undo_exact_and_feedback_across_a_seed_change():
     spatial, colours = grids(n, RED)
     colours += rng.normal(0, 25, colours.shape).astype(np.float16)
     view = catalog([vec(1, *rng.normal(0, 0.3, 3)) for _ in range(n)], colours, spatial)
-    rec = Recommender(backbone=FakeBackbone(), catalog=view)
+    rec = Recommender(backbone=fake_backbone(), catalog=view)
     first = signal(1, view, passed_over=[2, 3])
     second = signal(4, view, cells=1.0 - TOP, passed_over=[2, 3, 5])
     before = rec.recommend(seed_id=4, feedback=[first], exclude=[1], k=5)
@@ -200,7 +195,7 @@ def test_defaults_keep_undo_exact_and_feedback_across_a_seed_change():
 def test_pool_growth_widens_the_pool_when_the_same_seed_is_painted_again():
     view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(1, 0.2, 0.1), vec(1, 0.3, 0.1), vec(1, 0.4, 0.1)])
     small = dict(pool_seed=2, pool_query=0, pool_masked=0)
-    rec = Recommender(backbone=FakeBackbone(), catalog=view, config=only(pool_growth=1.0, **small))
+    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_growth=1.0, **small))
     once, twice = [signal(1, view)], [signal(1, view), signal(1, view)]
     assert rec.recommend(seed_id=1, feedback=once, k=4).product_ids == [2, 3]
     assert rec.recommend(seed_id=1, feedback=twice, k=4).product_ids == [2, 3, 4, 5]
@@ -209,13 +204,13 @@ def test_pool_growth_widens_the_pool_when_the_same_seed_is_painted_again():
 def test_pattern_norm_averages_the_pattern_over_feedback():
     view = _pattern_view()
     fb = [signal(1, view), signal(1, view)]
-    summed = Recommender(backbone=FakeBackbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank"))
+    summed = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank"))
     mean = Recommender(
-        backbone=FakeBackbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank", pattern_norm=1.0)
+        backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank", pattern_norm=1.0)
     )
     cos = {
         i.product_id: i.score
-        for i in Recommender(backbone=FakeBackbone(), catalog=view, config=only())
+        for i in Recommender(backbone=fake_backbone(), catalog=view, config=only())
         .recommend(seed_id=1, feedback=fb, k=3)
         .items
     }

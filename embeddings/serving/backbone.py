@@ -6,11 +6,10 @@ import threading
 
 from django.conf import settings
 
-from embeddings.engine.backbones import Backbone, configure_tensorflow
-from embeddings.engine.backbones import get_backbone as build_backbone
+from embeddings.engine.backbones import TensorFlowBackbone, build_backbone, configure_tensorflow
 
 _lock = threading.Lock()
-_backbones: dict[tuple[str, str, str], Backbone] = {}
+_backbones: dict[tuple[str, str, str], TensorFlowBackbone] = {}
 
 
 def backbone_config() -> dict:
@@ -22,7 +21,7 @@ def backbone_config() -> dict:
     }
 
 
-def get_backbone() -> Backbone:
+def get_backbone() -> TensorFlowBackbone:
     """The configured backbone, built (and warmed up) on first use, then shared by every thread of the process.
 
     Raises embeddings.engine.backbones.BackboneUnavailable with instructions when weights are missing.
@@ -45,8 +44,3 @@ def get_backbone() -> Backbone:
             backbone.warm_up()
             _backbones[key] = backbone
     return backbone
-
-
-def backbone_version() -> str:
-    """Version string of the configured backbone (builds it if needed)."""
-    return get_backbone().version

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from embeddings.engine.backbones.lite0 import default_weights_path
-from embeddings.engine.torch_legacy import (
+from embeddings.engine.torch_checkpoint import (
     LEGACY_MAGIC_NUMBER,
     TorchFileError,
     UnsafePickleError,

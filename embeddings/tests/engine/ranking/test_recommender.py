@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.engine.recommender import EngineConfig, Recommender
+from embeddings.engine.config import EngineConfig
+from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import FeedbackSignal
-from feedback.tests.engine.fakes import GRID, FakeBackbone, catalog, grids, unit
+from embeddings.tests.engine.ranking.constructed import GRID, catalog, fake_backbone, grids, unit, vec
 
 RED = (50.0, 60.0, 40.0)
 BLUE = (40.0, 10.0, -50.0)
@@ -28,19 +29,13 @@ def signal(seed_id: int, seed_vector, masked_vector, cells=TOP, colour=RED) -> F
     return FeedbackSignal(seed_id=seed_id, cells=cells, arrays=arrays)
 
 
-def vec(*head: float) -> np.ndarray:
-    out = np.zeros(8, dtype=np.float32)
-    out[: len(head)] = head
-    return out
-
-
 def only_query() -> EngineConfig:
     return EngineConfig(interpolation=1.0, w_context=0.0, w_colour=0.0, w_features=0.0, w_pattern=0.0, w_shown=0.0)
 
 
 def test_interpolation_moves_away_from_the_disliked_direction():
     seed, towards, away = vec(1, 0, 0.1), vec(1, -0.38, 0.1), vec(1, 0.4, 0.1)
-    rec = Recommender(backbone=FakeBackbone(), catalog=catalog([seed, towards, away]), config=only_query())
+    rec = Recommender(backbone=fake_backbone(), catalog=catalog([seed, towards, away]), config=only_query())
     assert rec.similar(product_id=1, k=2).product_ids == [2, 3]
     # masking moved the embedding along +dim1: the disliked part lives along -dim1
     fb = signal(1, seed, vec(1, 0.3, 0.1))
@@ -51,7 +46,7 @@ def test_candidate_resembling_the_disliked_region_drops_in_rank():
     spatial, colours = grids(3, RED)
     colours[2, :3] = BLUE  # product 3 differs from the seed exactly where the shopper painted
     view = catalog([vec(1, 0, 0.1), vec(1, 0.3, 0.1), vec(1, -0.1, 0.5)], colours=colours, spatial=spatial)
-    rec = Recommender(backbone=FakeBackbone(), catalog=view)
+    rec = Recommender(backbone=fake_backbone(), catalog=view)
     assert rec.similar(product_id=1, k=2).product_ids == [2, 3]
     slate = rec.recommend(seed_id=1, feedback=[signal(1, vec(1, 0, 0.1), vec(1, 0, 0.1))], k=2)
     assert slate.product_ids == [3, 2]
@@ -67,7 +62,7 @@ def _three_colour_view():
 
 
 def test_undo_restores_the_previous_slate_exactly():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view())
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view())
     first = signal(1, vec(1, 0, 0.1), vec(1, 0.1, 0.1))
     bottom = np.zeros((GRID, GRID), dtype=np.float32)
     bottom[3:] = 1.0
@@ -82,7 +77,7 @@ def test_undo_restores_the_previous_slate_exactly():
 
 
 def test_feedback_persists_across_a_change_of_seed():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view())
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view())
     fb = signal(1, vec(1, 0, 0.1), vec(1, 0, 0.1))
     plain = rec.similar(product_id=2, k=3, exclude=[1]).product_ids
     steered = rec.recommend(seed_id=2, feedback=[fb], exclude=[1], k=3).product_ids
@@ -90,7 +85,7 @@ def test_feedback_persists_across_a_change_of_seed():
 
 
 def test_every_rejected_region_counts_at_once():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view(), config=EngineConfig(diversity=0.0))
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view(), config=EngineConfig(diversity=0.0))
     seed = vec(1, 0, 0.1)
     bottom = np.zeros((GRID, GRID), dtype=np.float32)
     bottom[3:] = 1.0
@@ -101,7 +96,7 @@ def test_every_rejected_region_counts_at_once():
 
 
 def test_exclude_seed_and_allow_filter_are_respected():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view())
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view())
     fb = signal(1, vec(1, 0, 0.1), vec(1, 0.1, 0.1))
     slate = rec.recommend(seed_id=1, feedback=[fb], exclude=[4], k=8, allow=lambda ids: ids % 2 == 1)
     assert slate.product_ids and set(slate.product_ids) <= {3, 5}
@@ -111,13 +106,13 @@ def test_exclude_seed_and_allow_filter_are_respected():
 
 def test_near_duplicates_of_the_seed_are_dropped():
     view = catalog([vec(1, 0, 0.1), vec(1, 0.001, 0.1), vec(1, 0.5, 0.1)])
-    rec = Recommender(backbone=FakeBackbone(), catalog=view)
+    rec = Recommender(backbone=fake_backbone(), catalog=view)
     fb = signal(1, vec(1, 0, 0.1), vec(1, 0.1, 0.1))
     assert rec.recommend(seed_id=1, feedback=[fb], k=2).product_ids == [3]
 
 
 def test_derive_feedback_runs_one_masked_pass_and_records_the_region():
-    backbone = FakeBackbone()
+    backbone = fake_backbone()
     view = _three_colour_view()
     rec = Recommender(backbone=backbone, catalog=view)
     image = Image.new("RGB", (28, 28), (200, 30, 30))
@@ -134,7 +129,7 @@ def test_derive_feedback_runs_one_masked_pass_and_records_the_region():
 
 
 def test_derive_feedback_for_a_seed_missing_from_the_index_uses_its_photo():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view())
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view())
     image = Image.new("RGB", (28, 28), (200, 30, 30))
     fb = rec.derive_feedback(seed_id=99, seed_image=image, mask=np.ones((28, 28), dtype=bool))
     slate = rec.recommend(seed_id=99, feedback=[fb], k=3)
@@ -142,14 +137,14 @@ def test_derive_feedback_for_a_seed_missing_from_the_index_uses_its_photo():
 
 
 def test_products_passed_over_before_a_feedback_are_weak_negatives_and_undo_removes_them():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view())
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view())
     seed = vec(1, 0, 0.1)
     plain_fb = signal(1, seed, seed)
     passed = FeedbackSignal(1, plain_fb.cells, {**plain_fb.arrays, "passed_over": np.array([4], dtype=np.int64)})
     first = rec.recommend(seed_id=1, feedback=[plain_fb], k=4).product_ids
     assert first[0] == 4 and 4 not in rec.recommend(seed_id=1, feedback=[passed], k=4).product_ids  # fresh pools
     weak = Recommender(
-        backbone=FakeBackbone(), catalog=_three_colour_view(), config=EngineConfig(fresh_pools=False, w_shown=10.0)
+        backbone=fake_backbone(), catalog=_three_colour_view(), config=EngineConfig(fresh_pools=False, w_shown=10.0)
     )
     assert weak.recommend(seed_id=1, feedback=[plain_fb], k=4).product_ids[0] == 4
     assert weak.recommend(seed_id=1, feedback=[passed], k=4).product_ids.index(4) > 0  # only demoted
@@ -158,7 +153,7 @@ def test_products_passed_over_before_a_feedback_are_weak_negatives_and_undo_remo
 
 
 def test_derive_feedback_records_what_was_passed_over():
-    rec = Recommender(backbone=FakeBackbone(), catalog=_three_colour_view())
+    rec = Recommender(backbone=fake_backbone(), catalog=_three_colour_view())
     image = Image.new("RGB", (28, 28), (200, 30, 30))
     fb = rec.derive_feedback(seed_id=1, seed_image=image, mask=np.ones((28, 28), dtype=bool), shown=[5, 3, 5])
     assert fb.arrays["passed_over"].tolist() == [3, 5]

@@ -17,7 +17,7 @@ CATALOG = SHARED_CATALOG
 
 @pytest.mark.slow
 def test_region_feedback_with_the_real_backbone_finds_the_other_colour():
-    from embeddings.backbone import get_backbone
+    from embeddings.serving.backbone import get_backbone
 
     backbone = get_backbone()
     cat = load_catalog_dir(CATALOG)
