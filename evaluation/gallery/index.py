@@ -58,7 +58,9 @@ def gallery_index(
         "painted (tinted and outlined), the plain slate of visually similar products, and the slate after that",
         "feedback. Captions give each product's type, gender and colour; a red caption and frame marks a product",
         'of another type than the seed\'s, and "also above" marks a product already on the plain slate. The cases',
-        "live in `evaluation/gallery/cases.toml`; the notes under each picture were written by looking at it.",
+        "live in `evaluation/gallery/cases.toml`; the notes under each picture were written by looking at it and are",
+        "flagged for review when a rerun renders a different slate after feedback. The same code, cases, catalog and",
+        "feature cache give byte-identical pictures.",
         "",
     ]
     lines += [f"- {key}: {value}" for key, value in header.items()]
