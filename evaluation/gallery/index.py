@@ -75,6 +75,11 @@ def gallery_index(
         anchor = f"#{number}-{case.name}"
         row = f"| [{case.label}]({anchor}) | {info(case.product_id).article_type} |"
         lines.append(f"{row} {s.same_type_plain}/{s.size} | {s.same_type_after}/{s.size} | {s.new_after}/{s.size} |")
+    total = sum(s.size for s in summaries)
+    plain, after, new = (
+        sum(getattr(s, f) for s in summaries) for f in ("same_type_plain", "same_type_after", "new_after")
+    )
+    lines.append(f"| **all {len(results)} cases** | | {plain}/{total} | {after}/{total} | {new}/{total} |")
     for number, (result, s) in enumerate(zip(results, summaries, strict=True), start=1):
         case = result.case
         seed = info(case.product_id)

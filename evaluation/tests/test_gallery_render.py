@@ -153,3 +153,5 @@ def test_index_has_a_section_per_case_with_counts_and_notes(engine):
     assert "(Written for an earlier slate [1, 2, 3, 4]; review.) Looks right." in text
     assert "**What a shopper would think:** Still right." in text
     assert f"| {summary.same_type_plain}/{K} | {summary.same_type_after}/{K} | {K}/{K} |" in text
+    plain, after = 3 * summary.same_type_plain, 3 * summary.same_type_after
+    assert f"| **all 3 cases** | | {plain}/{3 * K} | {after}/{3 * K} | {3 * K}/{3 * K} |" in text
