@@ -1,0 +1,1 @@
+"""Framework-free evaluation tools: the simulated-shopper protocol and the feedback gallery."""
