@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from feedback.tests.engine.fakes import FakeBackbone
+from embeddings.tests.fakes import FakeBackbone
 
 CASES = """
 [[case]]
@@ -29,7 +29,7 @@ notes = "Bags without the tall handles."
 @pytest.fixture
 def fake_backbone(monkeypatch):
     backbone = FakeBackbone()
-    monkeypatch.setattr("embeddings.backbone.get_backbone", lambda: backbone)
+    monkeypatch.setattr("embeddings.serving.backbone.get_backbone", lambda: backbone)
     return backbone
 
 

@@ -15,7 +15,7 @@ from evaluation.gallery.index import TODO_NOTES, gallery_index, summarise
 from evaluation.gallery.render import OTHER_TYPE, PAINT, product_lookup, render_case, save_png
 from evaluation.gallery.shopper import case_slates
 from feedback.evaluation.standalone import build_standalone
-from feedback.tests.engine.fakes import FakeBackbone
+from embeddings.tests.fakes import FakeBackbone
 
 K = 4
 CASE = GalleryCase(

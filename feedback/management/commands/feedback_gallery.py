@@ -38,11 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--engine", default="{}", help="JSON overrides of EngineConfig fields")
 
     def handle(self, *args, **opts) -> None:
-        from embeddings.backbone import get_backbone
+        from embeddings.serving.backbone import get_backbone
         from evaluation.gallery import CaseError, build_gallery, load_cases
         from feedback.evaluation.cli import git_revision
         from feedback.evaluation.standalone import build_standalone
-        from feedback.recommender import engine_config
+        from embeddings.serving.shared_recommender import engine_config
 
         try:
             config = engine_config(json.loads(opts["engine"]))
