@@ -50,7 +50,7 @@ def test_command_writes_a_picture_per_case_and_the_index(fake_backbone, tiny_cat
     index = (out / "README.md").read_text(encoding="utf-8")
     assert "feedback_gallery --catalog-dir" in index and "--engine" in index
     assert '`{"w_shown": 0.5}` (overrides of EngineConfig defaults)' in index
-    assert "- backbone: `fake/1`" in index
+    assert "- backbone: `fake-v1`" in index
     assert "## 1. T-shirt: chest print" in index and "(tee-print.png)" in index
     assert "## 2. Handbag: handles" in index and "Bags without the tall handles." in index
 

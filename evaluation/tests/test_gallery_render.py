@@ -9,13 +9,13 @@ import pytest
 from PIL import Image
 
 from embeddings.engine.recommender import EngineConfig
+from embeddings.tests.fakes import FakeBackbone
 from evaluation.gallery import render
 from evaluation.gallery.cases import GalleryCase
 from evaluation.gallery.index import TODO_NOTES, gallery_index, summarise
 from evaluation.gallery.render import OTHER_TYPE, PAINT, product_lookup, render_case, save_png
 from evaluation.gallery.shopper import case_slates
 from feedback.evaluation.standalone import build_standalone
-from embeddings.tests.fakes import FakeBackbone
 
 K = 4
 CASE = GalleryCase(
