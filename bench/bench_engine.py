@@ -36,9 +36,9 @@ def main() -> None:
     from embeddings.engine.backbones import lite0
     from embeddings.engine.backbones.runtime import configure_tensorflow
     from embeddings.engine.config import EngineConfig
-    from feedback.evaluation.data import build_eyes
-    from feedback.evaluation.episodes import draw_episodes
-    from feedback.evaluation.standalone import build_standalone
+    from evaluation.data import build_eyes
+    from evaluation.episodes import draw_episodes
+    from evaluation.standalone import build_standalone
 
     configure_tensorflow(args.threads, 1)
     backbone = lite0.load(model_dir=Path(args.model_dir))

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evaluation.data import load_catalog_dir
 from evaluation.gallery.cases import FRAME, CaseError, GalleryCase, load_cases
-from feedback.evaluation.data import load_catalog_dir
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "gallery" / "cases.toml"
 

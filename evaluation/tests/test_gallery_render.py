@@ -15,7 +15,7 @@ from evaluation.gallery.cases import GalleryCase
 from evaluation.gallery.index import TODO_NOTES, gallery_index, summarise
 from evaluation.gallery.render import OTHER_TYPE, PAINT, product_lookup, render_case, save_png
 from evaluation.gallery.shopper import case_slates
-from feedback.evaluation.standalone import build_standalone
+from evaluation.standalone import build_standalone
 
 K = 4
 CASE = GalleryCase(

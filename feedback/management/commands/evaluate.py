@@ -8,7 +8,7 @@ import sys
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.evaluation.data import EvalCatalog
+from evaluation.data import EvalCatalog
 
 
 def catalog_from_db(view) -> EvalCatalog:
@@ -50,14 +50,14 @@ class Command(BaseCommand):
         import json
 
         from embeddings.serving.shared_recommender import engine_config
-        from feedback.evaluation.cli import evaluate_and_report
-        from feedback.evaluation.data import build_eyes
+        from evaluation.cli import evaluate_and_report
+        from evaluation.data import build_eyes
 
         config = engine_config(json.loads(opts["engine"]))
         cache_dir = opts["features_cache"]
         if opts["catalog_dir"]:
             from embeddings.serving.backbone import get_backbone
-            from feedback.evaluation.standalone import build_standalone
+            from evaluation.standalone import build_standalone
 
             recommender, catalog = build_standalone(
                 opts["catalog_dir"], get_backbone(), opts["features_cache"], config

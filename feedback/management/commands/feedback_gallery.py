@@ -40,9 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         from embeddings.serving.backbone import get_backbone
         from embeddings.serving.shared_recommender import engine_config
+        from evaluation.cli import git_revision
         from evaluation.gallery import CaseError, build_gallery, load_cases
-        from feedback.evaluation.cli import git_revision
-        from feedback.evaluation.standalone import build_standalone
+        from evaluation.standalone import build_standalone
 
         try:
             config = engine_config(json.loads(opts["engine"]))

@@ -9,8 +9,8 @@ from PIL import Image
 from config.shared import SHARED_CATALOG
 from embeddings.engine.index.exact import ExactCatalogView
 from embeddings.engine.recommender import Recommender
-from feedback.evaluation.data import load_catalog_dir
-from feedback.evaluation.eyes import difference_mask_from_lab, load_rgb, rgb_to_lab
+from evaluation.data import load_catalog_dir
+from evaluation.eyes import difference_mask_from_lab, load_rgb, rgb_to_lab
 
 CATALOG = SHARED_CATALOG
 

@@ -10,9 +10,9 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from embeddings.engine.ranking.baselines import average_vector_slate, best_score_slate
 from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import FeedbackSignal, Slate
+from evaluation.baselines import average_vector_slate, best_score_slate
 
 
 class SessionEngine(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feedback.evaluation.eyes import ShopperEyes, difference_mask_from_lab, rgb_to_lab
+from evaluation.eyes import ShopperEyes, difference_mask_from_lab, rgb_to_lab
 
 
 def test_rgb_to_lab_reference_colours():

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embeddings.engine.types import Slate
-from feedback.evaluation.engines import SessionEngine
-from feedback.evaluation.episodes import Episode
-from feedback.evaluation.eyes import ShopperEyes
+from evaluation.engines import SessionEngine
+from evaluation.episodes import Episode
+from evaluation.eyes import ShopperEyes
 
 SLATE_SIZE = 8
 MAX_SLATES = 15

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from embeddings.engine.recommender import Recommender
-from feedback.evaluation.data import EvalCatalog
-from feedback.evaluation.engines import ClickShownSession, RegionSession, WholeItemSession
-from feedback.evaluation.episodes import Episode
-from feedback.evaluation.eyes import ShopperEyes
-from feedback.evaluation.metrics import relative_improvement, summarise
-from feedback.evaluation.runner import EpisodeResult, EpisodeRunner
+from evaluation.data import EvalCatalog
+from evaluation.engines import ClickShownSession, RegionSession, WholeItemSession
+from evaluation.episodes import Episode
+from evaluation.eyes import ShopperEyes
+from evaluation.metrics import relative_improvement, summarise
+from evaluation.runner import EpisodeResult, EpisodeRunner
 
 logger = logging.getLogger(__name__)
 

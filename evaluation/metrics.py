@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from feedback.evaluation.runner import FAILED_SLATES, EpisodeResult
+from evaluation.runner import FAILED_SLATES, EpisodeResult
 
 BOOTSTRAP_SAMPLES = 2000
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from embeddings.engine.types import Slate, SlateItem
-from feedback.evaluation.data import EvalCatalog
-from feedback.evaluation.episodes import draw_episodes
-from feedback.evaluation.eyes import ShopperEyes
-from feedback.evaluation.metrics import relative_improvement, summarise
-from feedback.evaluation.runner import EpisodeResult, EpisodeRunner
+from evaluation.data import EvalCatalog
+from evaluation.episodes import draw_episodes
+from evaluation.eyes import ShopperEyes
+from evaluation.metrics import relative_improvement, summarise
+from evaluation.runner import EpisodeResult, EpisodeRunner
 
 
 def _catalog(n: int = 80) -> EvalCatalog:
@@ -66,7 +66,7 @@ def _eyes() -> ShopperEyes:
 
 
 def test_alternating_policy_gives_feedback_first_then_clicks_the_closest():
-    from feedback.evaluation.episodes import Episode
+    from evaluation.episodes import Episode
 
     session = ScriptedSession([[2, 3], [4, 5], [7, 6], [9, 8], [10]])
     runner = EpisodeRunner(_eyes(), lenient_match=lambda p, t: p == t)
@@ -78,7 +78,7 @@ def test_alternating_policy_gives_feedback_first_then_clicks_the_closest():
 
 
 def test_adaptive_policy_clicks_only_when_a_product_looks_closer():
-    from feedback.evaluation.episodes import Episode
+    from evaluation.episodes import Episode
 
     session = ScriptedSession([[2, 3], [1], [4]])
     runner = EpisodeRunner(_eyes(), lenient_match=lambda p, t: False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from feedback.evaluation.eyes import LOOK_SIZE, ShopperEyes, load_rgb, rgb_to_lab
+from evaluation.eyes import LOOK_SIZE, ShopperEyes, load_rgb, rgb_to_lab
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embeddings.engine.recommender import Recommender
-from feedback.evaluation.data import EvalCatalog
-from feedback.evaluation.episodes import draw_episodes
-from feedback.evaluation.evaluate import RUNS, run_evaluation
-from feedback.evaluation.eyes import ShopperEyes
-from feedback.evaluation.report import markdown_section, write_jsonl
+from evaluation.data import EvalCatalog
+from evaluation.episodes import draw_episodes
+from evaluation.evaluate import RUNS, run_evaluation
+from evaluation.eyes import ShopperEyes
+from evaluation.tables import markdown_section, write_jsonl
 
 
 def git_revision(cwd: str | Path = ".") -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from embeddings.engine.config import EngineConfig
 from embeddings.engine.index.exact import ExactCatalogView
 from embeddings.engine.recommender import Recommender
-from feedback.evaluation.data import EvalCatalog, load_catalog_dir, load_or_embed_features
+from evaluation.data import EvalCatalog, load_catalog_dir, load_or_embed_features
 
 
 def features_cache_path(cache_dir: str | Path, backbone_version: str) -> Path:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from feedback.evaluation.data import EvalCatalog
+from evaluation.data import EvalCatalog
 
 MIN_TYPE_SIZE = 30  # targets come from articleTypes with at least this many products
 
