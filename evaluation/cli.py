@@ -13,7 +13,7 @@ from embeddings.engine.recommender import Recommender
 from evaluation.data import EvalCatalog
 from evaluation.episodes import draw_episodes
 from evaluation.evaluate import RUNS, run_evaluation
-from evaluation.eyes import ShopperEyes
+from evaluation.shoppers import Shopper
 from evaluation.tables import markdown_section, write_jsonl
 
 
@@ -31,7 +31,7 @@ def evaluate_and_report(
     *,
     recommender: Recommender,
     catalog: EvalCatalog,
-    eyes: ShopperEyes,
+    shopper: Shopper,
     episodes: int,
     seed: int,
     command: str,
@@ -43,7 +43,7 @@ def evaluate_and_report(
 ) -> str:
     """Run the protocol, append JSON lines, append a markdown section; returns the section."""
     started = time.time()
-    result = run_evaluation(recommender, catalog, eyes, draw_episodes(catalog, episodes, seed), runs, use_shown)
+    result = run_evaluation(recommender, catalog, shopper, draw_episodes(catalog, episodes, seed), runs, use_shown)
     header = {
         "command": command,
         "random seed": seed,

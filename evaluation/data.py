@@ -10,8 +10,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from evaluation.eyes import LOOK_SIZE, ShopperEyes, load_rgb, rgb_to_lab
-
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 32  # images per forward pass when filling the feature cache
@@ -57,21 +55,6 @@ def load_catalog_dir(catalog_dir: str | Path) -> EvalCatalog:
         colour=np.array([r[3] for r in rows]),
         paths=np.array([str(catalog_dir / "images" / f"{r[0]}.jpg") for r in rows]),
     )
-
-
-def build_eyes(catalog: EvalCatalog, cache_dir: str | Path) -> ShopperEyes:
-    """The shopper's eyes, with the 32x32 CIELAB images cached as an .npz in cache_dir."""
-    cache = Path(cache_dir) / f"look{LOOK_SIZE}.npz"
-    small = None
-    if cache.exists():
-        with np.load(cache) as npz:
-            if np.array_equal(npz["product_ids"], catalog.product_ids):
-                small = npz["lab"]
-    if small is None:
-        small = np.stack([rgb_to_lab(load_rgb(catalog.path(p), LOOK_SIZE)) for p in catalog.product_ids])
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, product_ids=catalog.product_ids, lab=small)
-    return ShopperEyes(catalog.product_ids, small, catalog.attribute_codes(), catalog.path)
 
 
 def load_or_embed_features(catalog: EvalCatalog, backbone, cache_file: str | Path) -> dict[str, np.ndarray]:

@@ -10,9 +10,9 @@ from embeddings.engine.recommender import Recommender
 from evaluation.data import EvalCatalog
 from evaluation.engines import ClickShownSession, RegionSession, WholeItemSession
 from evaluation.episodes import Episode
-from evaluation.eyes import ShopperEyes
 from evaluation.metrics import relative_improvement, summarise
 from evaluation.runner import EpisodeResult, EpisodeRunner
+from evaluation.shoppers import Shopper
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +79,14 @@ def lenient_matcher(catalog: EvalCatalog):
 def run_evaluation(
     recommender: Recommender,
     catalog: EvalCatalog,
-    eyes: ShopperEyes,
+    shopper: Shopper,
     episodes: Sequence[Episode],
     runs: Sequence[tuple[str, int]] = RUNS,
     use_shown: bool = True,
     signal_cache: dict | None = None,
 ) -> EvaluationResult:
     """Play every episode under every (engine, policy) run through the engine calls the API uses."""
-    runner = EpisodeRunner(eyes, lenient_matcher(catalog))
+    runner = EpisodeRunner(shopper, lenient_matcher(catalog))
     out = EvaluationResult()
     for engine, policy in runs:
         results = []

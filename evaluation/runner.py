@@ -11,7 +11,7 @@ import numpy as np
 from embeddings.engine.types import Slate
 from evaluation.engines import SessionEngine
 from evaluation.episodes import Episode
-from evaluation.eyes import ShopperEyes
+from evaluation.shoppers import Shopper
 
 SLATE_SIZE = 8
 MAX_SLATES = 15
@@ -36,8 +36,11 @@ class EpisodeResult:
 class EpisodeRunner:
     """Plays episodes with the simulated shopper's eyes against a session engine."""
 
-    def __init__(self, eyes: ShopperEyes, lenient_match: Callable[[int, int], bool], k: int = SLATE_SIZE) -> None:
-        self.eyes = eyes
+    def __init__(
+        self, shopper: Shopper, lenient_match: Callable[[int, int], bool], k: int = SLATE_SIZE, run_seed: int = 0
+    ) -> None:
+        self.shopper = shopper
+        self.run_seed = run_seed
         self.lenient_match = lenient_match
         self.k = k
 
@@ -52,19 +55,20 @@ class EpisodeRunner:
             if result.strict_slates <= step or step == MAX_SLATES:
                 break
             ids = slate.product_ids
-            looks = self.eyes.looks(ids, target) if ids else np.array([])
+            looks = self.shopper.looks(ids, target) if ids else np.array([])
             best = ids[int(np.argmin(looks))] if ids else None
             if policy == 1:
                 do_click = best is not None
             elif policy in (2, 3):
                 do_click = step % 2 == 0 and best is not None  # step 1 landing; feedback at step 2, click at 3, ...
             else:
-                do_click = best is not None and float(looks.min()) < self.eyes.look(seed, target)
+                do_click = best is not None and float(looks.min()) < self.shopper.look(seed, target)
             if do_click:
                 seed = best
                 slate = self._timed(result, "click", lambda s=seed: session.click(s, self.k))
             else:
-                mask = self.eyes.difference_mask(seed, target)
+                rng = np.random.default_rng([self.run_seed, episode.index, step])
+                mask = self.shopper.mask(seed, target, rng)
                 slate = self._timed(result, "feedback", lambda s=seed, m=mask: session.feedback(s, m, self.k))
         return result
 

@@ -7,9 +7,10 @@ import numpy as np
 from embeddings.engine.types import Slate, SlateItem
 from evaluation.data import EvalCatalog
 from evaluation.episodes import draw_episodes
-from evaluation.eyes import ShopperEyes
 from evaluation.metrics import relative_improvement, summarise
 from evaluation.runner import EpisodeResult, EpisodeRunner
+from evaluation.shoppers import GridBrush, Shopper
+from evaluation.shoppers.colour import ColourEyes
 
 
 def _catalog(n: int = 80) -> EvalCatalog:
@@ -56,13 +57,15 @@ class ScriptedSession:
         return self._next()
 
 
-def _eyes() -> ShopperEyes:
+def _eyes() -> Shopper:
     # product p's image is a constant p: look distance = |p - q| * sqrt(3072)
     ids = np.arange(1, 11)
     small = np.repeat(ids.astype(np.float32)[:, None], 32 * 32 * 3, axis=1)
-    eyes = ShopperEyes(ids, small, np.zeros((10, 3), dtype=int), image_path=lambda p: "")
-    eyes.difference_mask = lambda seed, target: np.ones((224, 224), dtype=bool)
-    return eyes
+    shopper = Shopper(
+        "test", ColourEyes(ids, small, np.zeros((10, 3), dtype=int), image_path=lambda p: ""), GridBrush()
+    )
+    shopper.mask = lambda seed, target, rng: np.ones((224, 224), dtype=bool)
+    return shopper
 
 
 def test_alternating_policy_gives_feedback_first_then_clicks_the_closest():

@@ -51,7 +51,7 @@ class Command(BaseCommand):
 
         from embeddings.serving.shared_recommender import engine_config
         from evaluation.cli import evaluate_and_report
-        from evaluation.data import build_eyes
+        from evaluation.shoppers import load_shopper
 
         config = engine_config(json.loads(opts["engine"]))
         cache_dir = opts["features_cache"]
@@ -72,11 +72,11 @@ class Command(BaseCommand):
             if len(catalog.product_ids) == 0:
                 raise CommandError("no active products with images in the database; import the catalog first")
             cache_dir = os.path.join(cache_dir, "db")  # database ids differ from the folder's: own shopper-image cache
-        eyes = build_eyes(catalog, cache_dir)
+        shopper = load_shopper("colour", catalog, cache_dir)
         section = evaluate_and_report(
             recommender=recommender,
             catalog=catalog,
-            eyes=eyes,
+            shopper=shopper,
             episodes=opts["episodes"],
             seed=opts["seed"],
             command="python manage.py " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "evaluate",

@@ -10,7 +10,9 @@ from config.shared import SHARED_CATALOG
 from embeddings.engine.index.exact import ExactCatalogView
 from embeddings.engine.recommender import Recommender
 from evaluation.data import load_catalog_dir
-from evaluation.eyes import difference_mask_from_lab, load_rgb, rgb_to_lab
+from evaluation.shoppers import GridBrush, choose_cells
+from evaluation.shoppers.colour import lab_cell_differences, lab_foreground_cells
+from evaluation.shoppers.pixels import load_rgb, rgb_to_lab
 
 CATALOG = SHARED_CATALOG
 
@@ -38,9 +40,9 @@ def test_region_feedback_with_the_real_backbone_finds_the_other_colour():
     seed = int(ids[0])
     colours = cat.colour[tshirts]
     target = int(ids[np.flatnonzero(colours != colours[0])[0]])
-    mask = difference_mask_from_lab(
-        rgb_to_lab(load_rgb(cat.path(seed), 224)), rgb_to_lab(load_rgb(cat.path(target), 224))
-    )
+    seed_lab, target_lab = (rgb_to_lab(load_rgb(cat.path(p), 224)) for p in (seed, target))
+    cells = choose_cells(lab_cell_differences(seed_lab, target_lab), lab_foreground_cells(seed_lab))
+    mask = GridBrush().paint(cells, np.ones((224, 224), dtype=bool), np.random.default_rng(0))
     with Image.open(cat.path(seed)) as img:
         signal = rec.derive_feedback(seed_id=seed, seed_image=img.convert("RGB"), mask=mask)
     assert signal.cells.sum() > 0 and not np.allclose(signal.arrays["masked_vector"], signal.arrays["seed_vector"])
