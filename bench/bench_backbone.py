@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.shared import SHARED_CATALOG_IMAGES
-from embeddings.engine.backbones import configure_tensorflow, get_backbone  # noqa: E402
+from embeddings.engine.backbones import build_backbone, configure_tensorflow  # noqa: E402
 from embeddings.engine.pipeline import DEFAULT_DECODE_WORKERS, embed_files  # noqa: E402
 from embeddings.engine.preprocess import prepare_square  # noqa: E402
 
@@ -65,7 +65,7 @@ def main() -> None:
 
     configure_tensorflow(args.intra_op_threads or None, args.inter_op_threads or None)
     started = time.perf_counter()
-    backbone = get_backbone(args.backbone, model_dir=Path(args.model_dir))
+    backbone = build_backbone(args.backbone, model_dir=Path(args.model_dir))
     backbone.warm_up()
     emit(
         metric="load_seconds",

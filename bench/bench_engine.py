@@ -35,21 +35,21 @@ def main() -> None:
 
     from embeddings.engine.backbones import lite0
     from embeddings.engine.backbones.runtime import configure_tensorflow
-    from embeddings.engine.recommender import EngineConfig
-    from feedback.evaluation.data import build_eyes
-    from feedback.evaluation.episodes import draw_episodes
-    from feedback.evaluation.standalone import build_standalone
+    from embeddings.engine.config import EngineConfig
+    from evaluation.episodes import draw_episodes
+    from evaluation.shoppers import load_shopper
+    from evaluation.standalone import build_standalone
 
     configure_tensorflow(args.threads, 1)
     backbone = lite0.load(model_dir=Path(args.model_dir))
     backbone.warm_up()
     recommender, catalog = build_standalone(args.catalog_dir, backbone, args.cache, EngineConfig())
-    eyes = build_eyes(catalog, args.cache)
+    shopper = load_shopper("colour", catalog, args.cache)
     episodes = draw_episodes(catalog, args.steps + 5, seed=12345)
     feedback: list = []
     derive_ms, recommend_ms, total_ms = [], [], []
     for i, episode in enumerate(episodes):
-        mask = eyes.difference_mask(episode.start, episode.target)
+        mask = shopper.mask(episode.start, episode.target, np.random.default_rng(i))
         with Image.open(catalog.path(episode.start)) as img:
             image = img.convert("RGB")
         began = time.perf_counter()

@@ -11,9 +11,9 @@
    alive the parent reads /proc/<pid>/smaps_rollup: RSS counts the shared memory-mapped index pages in every
    process, PSS divides them among the processes that map them. Then a cold-read probe: random 350-row gathers from
    vectors.npy and spatial.npy after evicting them from the page cache, with default and MADV_RANDOM advice.
-3. Optional (--base-db): time and memory of embeddings.search.load_fresh_view(since=None) over the database in
-   DATABASE_URL, i.e. what a web process does when no index version exists; its real vectors, spatial maps and
-   colour grids then seed the synthetic products.
+3. Optional (--base-db): time and memory of embeddings.serving.live_catalog.load_fresh_view(since=None) over the
+   database in DATABASE_URL, i.e. what a web process does when no index version exists; its real vectors, spatial
+   maps and colour grids then seed the synthetic products.
 
 Synthetic vectors: a base (the database's real embeddings with --base-db, vectors from --base real.npy, else random
 clustered, anisotropic, non-negative 1280-d vectors with random maps and grids), each
@@ -275,7 +275,8 @@ def feedback_signal(view: AnnoyCatalogView, seed_id: int, passed_over: np.ndarra
 
 def serve(root: Path, queries_path: Path, truth_path: Path) -> None:
     """One web-like process: open the current version, answer every query, report, then wait to be measured."""
-    from embeddings.engine.recommender import EngineConfig, Recommender
+    from embeddings.engine.config import EngineConfig
+    from embeddings.engine.recommender import Recommender
 
     queries, truth = np.load(queries_path), np.load(truth_path)
     t0 = time.perf_counter()
@@ -447,7 +448,7 @@ def fresh_view():
     from django.db.models import Count
 
     from embeddings.models import ImageEmbedding
-    from embeddings.search import load_fresh_view
+    from embeddings.serving.live_catalog import load_fresh_view
 
     top = ImageEmbedding.objects.values("backbone_version").annotate(n=Count("id")).order_by("-n").first()
     if top is None:

@@ -7,13 +7,23 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from catalog.forms import CatalogImportForm
+from catalog.forms import CatalogImportForm, import_field_limits
 from catalog.models import ImportJob, Product, ProductImage
 from catalog.services.jobs import import_job_create
 from catalog.services.report import ImportReport
+from catalog.uploads import (
+    LimitedUploadHandler,
+    import_max_upload_bytes,
+    upload_limit_install,
+    upload_refused_by_length,
+)
 
 THUMBNAIL_PX = 64
+# An import creates and updates products (and deactivates them with "deactivate missing"), so it needs those rights
+# besides the right to create the job itself.
+IMPORT_PERMISSIONS = ("catalog.add_importjob", "catalog.add_product", "catalog.change_product")
 
 
 def thumbnail(image: ProductImage | None, size: int = THUMBNAIL_PX) -> str:
@@ -123,7 +133,11 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("import/", self.admin_site.admin_view(self.import_view), name="catalog_importjob_import"),
+            # CSRF is checked inside import_view, after the upload limit is in place: Django's CSRF middleware would
+            # read request.POST first, spooling the whole body to disk before any limit could apply.
+            path(
+                "import/", self.admin_site.admin_view(csrf_exempt(self.import_view)), name="catalog_importjob_import"
+            ),
             path(
                 "<int:job_id>/report/", self.admin_site.admin_view(self.report_view), name="catalog_importjob_report"
             ),
@@ -144,21 +158,36 @@ class ImportJobAdmin(admin.ModelAdmin):
         return redirect("admin:catalog_importjob_report", job_id=object_id)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a CSV (+ zip), create the job, queue the import, go to the job page."""
-        if not self.has_add_permission(request):
-            return HttpResponse("You may not import catalogs.", status=403)
-        form = CatalogImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            job = import_job_create(
-                csv_file=form.cleaned_data["csv_file"],
-                images_zip=form.cleaned_data["images_zip"],
-                created_by=request.user,
-                deactivate_missing=form.cleaned_data["deactivate_missing"],
+        """Upload a CSV (+ zip) within the size limits, create the job, queue the import, go to the job page."""
+        if not request.user.has_perms(IMPORT_PERMISSIONS):
+            return HttpResponse(
+                "You may not import catalogs: it needs the rights to add import jobs and to add and change products.",
+                status=403,
             )
-            messages.info(request, f"Import #{job.pk} queued.")
-            return HttpResponseRedirect(reverse("admin:catalog_importjob_report", args=[job.pk]))
+        if request.method == "POST":
+            refused = upload_refused_by_length(request=request, limit=import_max_upload_bytes())
+            if refused:  # not even CSRF-checked: nothing is read, nothing is done
+                return self._import_page(request, CatalogImportForm(data={}, upload_refused=refused), status=413)
+            limiter = upload_limit_install(request=request, field_limits=import_field_limits())
+            return csrf_protect(self._import_post)(request, limiter)
+        return self._import_page(request, CatalogImportForm())
+
+    def _import_post(self, request: HttpRequest, limiter: LimitedUploadHandler) -> HttpResponse:
+        form = CatalogImportForm(request.POST, request.FILES, upload_refused=limiter.refused)
+        if not form.is_valid():
+            return self._import_page(request, form, status=413 if limiter.refused else 200)
+        job = import_job_create(
+            csv_file=form.cleaned_data["csv_file"],
+            images_zip=form.cleaned_data["images_zip"],
+            created_by=request.user,
+            deactivate_missing=form.cleaned_data["deactivate_missing"],
+        )
+        messages.info(request, f"Import #{job.pk} queued.")
+        return HttpResponseRedirect(reverse("admin:catalog_importjob_report", args=[job.pk]))
+
+    def _import_page(self, request: HttpRequest, form: CatalogImportForm, status: int = 200) -> HttpResponse:
         context = {**self.admin_site.each_context(request), "title": "Import catalog", "form": form, "opts": self.opts}
-        return TemplateResponse(request, "admin/catalog/import_form.html", context)
+        return TemplateResponse(request, "admin/catalog/import_form.html", context, status=status)
 
     def report_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
         """Progress (auto-refresh while running) and the report: counts and problems."""

@@ -78,7 +78,7 @@ def post_worker_init(worker) -> None:
 
     threading.Thread(target=heartbeat, name="warm-up-heartbeat", daemon=True).start()
     try:
-        from feedback.recommender import warm_up
+        from embeddings.serving.shared_recommender import warm_up
 
         details = warm_up(notify=worker.notify)
     except Exception:  # a worker that cannot warm up still serves (and answers 409/500 with a clear log)

@@ -6,10 +6,10 @@ from django.db.models import Count
 
 from catalog.models import ProductImage
 from embeddings.models import IndexVersion
-from embeddings.search import get_catalog_view
+from embeddings.serving.catalog_reloader import get_catalog_view
 
 
-def similar_products(*, product_id: int, k: int = 10) -> list[tuple[int, float]]:
+def nearest_products(*, product_id: int, k: int = 10) -> list[tuple[int, float]]:
     """The k active products whose stored vectors are nearest to this product's, as (product_id, similarity)."""
     view = get_catalog_view()
     features = view.features([product_id])

@@ -14,8 +14,8 @@ from django.db import InterfaceError, OperationalError
 
 from embeddings.services.coordination import RebuildInProgress, embed_release
 from embeddings.services.embedding import current_backbone_version, embed_images_batch
-from embeddings.services.indexing import index_rebuild_if_dirty, index_request_rebuild
-from embeddings.services.scheduling import embeddings_requeue_orphaned
+from embeddings.services.embedding_scheduling import embeddings_requeue_orphaned
+from embeddings.services.index_scheduling import index_rebuild_if_dirty, index_request_rebuild
 
 logger = logging.getLogger(__name__)
 

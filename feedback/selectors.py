@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -15,9 +15,6 @@ from catalog.models import Product, ProductImage
 from embeddings.engine.types import FeedbackSignal
 from feedback.errors import InvalidInput, NotFound
 from feedback.models import FeedbackEvent, ShoppingSession
-
-# Slate filters a session may set, each an exact (case-insensitive) match on the Product field of the same name.
-FILTER_FIELDS = ("gender", "master_category", "article_type", "base_colour")
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -86,16 +83,6 @@ def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, Product]:
     if not ids:
         return {}
     return {product.pk: product for product in products_with_images().filter(pk__in=ids)}
-
-
-def product_ids_allowed(*, product_ids: Iterable[int], filters: Mapping[str, str]) -> set[int]:
-    """The subset of these ids that are active products matching the filters (case-insensitive): one query."""
-    ids = {int(pid) for pid in product_ids}
-    if not ids:
-        return set()
-    conditions = {f"{field}__iexact": filters[field] for field in FILTER_FIELDS if filters.get(field)}
-    queryset = Product.objects.filter(pk__in=ids, is_active=True, **conditions)
-    return set(queryset.values_list("pk", flat=True))
 
 
 def feedback_list(*, session: ShoppingSession, with_seeds: bool = True) -> list[FeedbackEvent]:

@@ -9,7 +9,7 @@ filters), which is what makes undo and remove exact.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -17,12 +17,13 @@ from django.db import transaction
 from catalog.models import Product, ProductImage
 from embeddings.engine.preprocess import ImageDecodeError, load_image
 from embeddings.engine.types import Slate, SlateItem
-from embeddings.search import active_snapshot, note_active
+from embeddings.serving.request_cache import active_snapshot, note_active
+from embeddings.serving.shared_recommender import get_recommender
+from embeddings.serving.slate_filter import FILTER_FIELDS, slate_filter
 from feedback import masks
 from feedback.errors import InvalidInput, NotFound, NotReady, Unprocessable
 from feedback.models import FeedbackEvent, ShoppingSession
 from feedback.selectors import (
-    FILTER_FIELDS,
     User,
     feedback_get,
     feedback_list,
@@ -32,19 +33,9 @@ from feedback.selectors import (
     products_by_ids,
     signal_cache,
 )
-from feedback.slates import AllowFilter, recommender
 
 MAX_SHOWN = 1000  # products remembered as shown per session; older ones matter little to the engine
 MAX_FILTER_LENGTH = 64  # the longest Product filter column
-
-
-@dataclass(frozen=True)
-class SlateEntry:
-    """One recommended product, loaded for display."""
-
-    product: Product
-    score: float
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +47,7 @@ class SessionState:
     feedback: list[FeedbackEvent]
     page: int
     k: int
-    items: list[SlateEntry]
+    items: list[SlateItem]  # each with its product loaded
 
 
 def _locked(session: ShoppingSession) -> ShoppingSession:
@@ -139,7 +130,7 @@ def feedback_add(
     try:
         # Products the shopper saw and passed over before painting travel with this feedback as weak negatives,
         # so undoing or removing it also removes them (the slate stays a pure function of the active feedback).
-        signal = recommender().derive_feedback(
+        signal = get_recommender().derive_feedback(
             seed_id=seed.pk, seed_image=photo, mask=painted, shown=tuple(session.shown)
         )
     except ValueError as exc:
@@ -203,24 +194,19 @@ def session_slate(*, session: ShoppingSession, k: int, page: int, events: list[F
     if session.seed_id is None:
         return Slate(items=())
     try:
-        slate = recommender().recommend(
+        slate = get_recommender().recommend(
             seed_id=session.seed_id,
             feedback=feedback_signals(session=session, events=events),
             exclude=tuple(session.visited),
             k=k,
             offset=(page - 1) * k,
-            allow=_allow(session.filters),
+            allow=slate_filter(session.filters),
             shown=tuple(session.shown),
         )
     except KeyError as exc:
         raise NotReady(f"Product {session.seed_id} is not indexed yet; try again once indexing has finished.") from exc
     _record_shown(session, slate.product_ids)
     return slate
-
-
-def _allow(filters: Mapping[str, str]) -> AllowFilter | None:
-    # Without filters the catalog view already returns active products only: no query needed.
-    return AllowFilter(filters=filters) if any(filters.get(field) for field in FILTER_FIELDS) else None
 
 
 def _record_shown(session: ShoppingSession, product_ids: Sequence[int]) -> None:
@@ -263,14 +249,15 @@ def session_state(*, session: ShoppingSession, k: int, page: int) -> SessionStat
 
 def similar_products(
     *, product_id: int, k: int, page: int, filters: Mapping[str, str]
-) -> tuple[Product, list[SlateEntry]]:
+) -> tuple[Product, list[SlateItem]]:
     """A product and one page of its plain nearest neighbours (no session), filters applied."""
     product = products_by_ids(product_ids=[product_id]).get(product_id)
     if product is None or not product.is_active:
         raise NotFound(f"No product with id {product_id}.")
     try:
         with active_snapshot():
-            slate = recommender().similar(product_id=product_id, k=k, offset=(page - 1) * k, allow=_allow(filters))
+            allow = slate_filter(filters)
+            slate = get_recommender().similar(product_id=product_id, k=k, offset=(page - 1) * k, allow=allow)
     except KeyError as exc:
         raise NotReady(f"Product {product_id} is not indexed yet; try again once indexing has finished.") from exc
     products = products_by_ids(product_ids=slate.product_ids)
@@ -281,5 +268,5 @@ def _shows(products: Mapping[int, Product], product_id: int) -> bool:
     return product_id in products and products[product_id].is_active
 
 
-def _entry(products: Mapping[int, Product], item: SlateItem) -> SlateEntry:
-    return SlateEntry(products[item.product_id], item.score, item.reason)
+def _entry(products: Mapping[int, Product], item: SlateItem) -> SlateItem:
+    return replace(item, product=products[item.product_id])

@@ -20,7 +20,7 @@ from catalog.models import Product
 
 LANDING_PAGE_SIZE = 24
 # Query parameters of the landing page that narrow the grid, and the Product field each one filters.
-FILTER_FIELDS = {"gender": "gender", "category": "master_category", "colour": "base_colour"}
+LANDING_FILTERS = {"gender": "gender", "category": "master_category", "colour": "base_colour"}
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,14 @@ def _facets(selected: dict[str, str]) -> list[Facet]:
     labels = {"gender": "Gender", "category": "Category", "colour": "Colour"}
     return [
         Facet(param, field, labels[param], _facet_values(field), selected.get(param, ""))
-        for param, field in FILTER_FIELDS.items()
+        for param, field in LANDING_FILTERS.items()
     ]
 
 
 def _landing_page(request: HttpRequest) -> tuple[Page, str, dict[str, str]]:
     query = request.GET.get("q", "").strip()[:100]
-    selected = {param: request.GET.get(param, "").strip() for param in FILTER_FIELDS}
-    filters = {"q": query, **{field: selected[param] for param, field in FILTER_FIELDS.items()}}
+    selected = {param: request.GET.get(param, "").strip() for param in LANDING_FILTERS}
+    filters = {"q": query, **{field: selected[param] for param, field in LANDING_FILTERS.items()}}
     products = selectors.product_list(filters=filters)
     page = Paginator(products, LANDING_PAGE_SIZE).get_page(request.GET.get("page"))
     return page, query, selected

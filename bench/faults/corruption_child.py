@@ -22,8 +22,8 @@ from django.core.management import CommandError, call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from catalog.models import Product  # noqa: E402
-from embeddings.search import get_catalog_view, reset_catalog_view  # noqa: E402
-from embeddings.services.indexing import index_activate, index_store  # noqa: E402
+from embeddings.services.index_versions import index_activate, index_store  # noqa: E402
+from embeddings.serving.catalog_reloader import get_catalog_view, reset_catalog_view  # noqa: E402
 
 
 def garbage(path: Path, *, at: float = 0.4, fraction: float = 0.2) -> None:

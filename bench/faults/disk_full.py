@@ -25,11 +25,11 @@ TMPFS_SIZE = "30m"
 # Build with the space check switched off: the build meets ENOSPC (or SIGBUS) in the middle of writing.
 UNCHECKED_BUILD = """
 from unittest import mock
-from embeddings.services import indexing
+from embeddings.services import index_builder
 from embeddings.services.embedding import current_backbone_version
-with mock.patch.object(indexing, "check_disk_space", lambda *a, **k: None):
+with mock.patch.object(index_builder, "check_disk_space", lambda *a, **k: None):
     try:
-        indexing.index_build(backbone_version=current_backbone_version(), trees=10)
+        index_builder.index_build(backbone_version=current_backbone_version(), trees=10)
         print(json.dumps({"outcome": "built"}))
     except Exception as exc:
         print(json.dumps({"outcome": f"{type(exc).__name__}: {exc}"[:300]}))

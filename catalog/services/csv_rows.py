@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.models import Product
+from catalog.services.csv_encoding import CsvEncodingError, csv_decode
 from catalog.services.report import ImportReport, Problem
 
 KAGGLE = "fashion-product-images"
@@ -116,20 +117,18 @@ def layout_detect(*, header: list[str]) -> Layout:
 
 
 def csv_text_read(*, csv_path: Path, report: ImportReport) -> str:
-    """The file's text: UTF-8 (with or without BOM), else Latin-1 with a warning."""
+    """The file's text: UTF-8 (with or without BOM), else UTF-16 with a BOM or Windows-1252, with a warning."""
     try:
         data = Path(csv_path).read_bytes()
     except OSError as exc:
         raise CatalogFileError(f"cannot read {csv_path}: {exc.strerror or exc}") from exc
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        report.add(
-            Problem(
-                None, "encoding", f"not UTF-8 ({exc.reason} at byte {exc.start}); read as Latin-1", level="warning"
-            )
-        )
-        return data.decode("latin-1")
+        decoded = csv_decode(data=data)
+    except CsvEncodingError as exc:
+        raise CatalogFileError(str(exc)) from None
+    if decoded.note:
+        report.add(Problem(None, "encoding", decoded.note, level="warning"))
+    return decoded.text
 
 
 def _lines(text: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]:

@@ -12,7 +12,7 @@ from catalog.services.images import (
     image_read,
     image_store,
 )
-from catalog.services.report import Problem
+from catalog.services.report import Problem, shorten
 
 MAX_SOURCE_NAME = ProductImage._meta.get_field("source_name").max_length
 MAX_NOTE = ProductImage._meta.get_field("import_note").max_length
@@ -28,18 +28,26 @@ class _Refused(Exception):
         self.reason, self.size, self.digest = reason, size, digest
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a regular file; a name the file system cannot hold (ENAMETOOLONG, ...) is no file."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _locate(row: CatalogRow, root: Path) -> Path | None:
     """The photo's file inside `root`, None when it does not exist; _Refused for unsafe paths."""
     if len(row.image) > MAX_SOURCE_NAME:
         raise _Refused(f"image path longer than {MAX_SOURCE_NAME} characters")
     try:
         path = image_path_resolve(root=root, relative=row.image)
-        if not path.is_file() and row.image_derived:
+        if not _is_file(path) and row.image_derived:
             flat = f"{row.external_id}.jpg"  # a zip of photos without the images/ folder
-            path = image_path_resolve(root=root, relative=flat) if (root / flat).is_file() else path
+            path = image_path_resolve(root=root, relative=flat) if _is_file(root / flat) else path
     except ImageRefused as exc:
         raise _Refused(str(exc)) from None
-    return path if path.is_file() else None
+    return path if _is_file(path) else None
 
 
 def _read(path: Path) -> bytes:
@@ -83,7 +91,7 @@ def photo_values(*, row: CatalogRow, root: Path, current: ProductImage | None) -
         path = _locate(row, root)
         if path is None:
             kept = ": the stored photo is kept" if current is not None else ""
-            return None, [Problem(reason=f"no image file {row.image}{kept}", level="warning", **where)]
+            return None, [Problem(reason=f"no image file {shorten(row.image)}{kept}", level="warning", **where)]
         data = _read(path)
         digest = content_hash(data)
         if has_photo and current.content_hash == digest:

@@ -4,6 +4,16 @@ from dataclasses import asdict, dataclass, field
 
 # An admin page or a JSON column should not hold a million problems: keep the first ones and count the rest.
 MAX_PROBLEMS = 2000
+# File and entry names in problems are cut to this many characters (a zip entry name can be 64 KiB long).
+DISPLAY_NAME_CHARS = 100
+
+
+def shorten(name: str, limit: int = DISPLAY_NAME_CHARS) -> str:
+    """`name` cut in the middle to at most `limit` characters, keeping its start and its extension visible."""
+    if len(name) <= limit:
+        return name
+    tail = (limit - 1) // 3
+    return f"{name[: limit - 1 - tail]}…{name[-tail:]}"
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,9 @@ USE_TZ = True
 # Uploads through the admin import page (CSV + zip of images).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest request body of one admin import (CSV 200 MiB + zip 4 GiB + form), refused from its Content-Length before
+# it is read; keep the reverse proxy's limit in step (nginx: client_max_body_size 4300m; docs/OPERATIONS.md).
+LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES = env.int("LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES", default=4300 * 1024**2)
 
 # --- Security (production.py adds HTTPS-only settings) ----------------------------------------------
 # Largest JSON body the API parses (a 2 MB mask data URL plus framing); larger ones get 413 unread.
@@ -225,7 +228,7 @@ LOOKAWAY_INDEX_REBUILD_DELAY = env.int("LOOKAWAY_INDEX_REBUILD_DELAY", default=3
 # How often a web process checks for embeddings newer than its index (the "fresh" set), in seconds.
 LOOKAWAY_FRESH_CHECK_SECONDS = env.float("LOOKAWAY_FRESH_CHECK_SECONDS", default=2.0)
 LOOKAWAY_SLATE_SIZE = env.int("LOOKAWAY_SLATE_SIZE", default=8)
-# Overrides of the feedback engine's EngineConfig fields (embeddings/engine/recommender.py); defaults there were
+# Overrides of the feedback engine's EngineConfig fields (embeddings/engine/config.py); defaults there were
 # chosen by `manage.py evaluate` (docs/EVALUATION.md). Example: {"diversity": 0.3}.
 LOOKAWAY_ENGINE: dict = env.json("LOOKAWAY_ENGINE", default={})
 

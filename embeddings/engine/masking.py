@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+from embeddings.engine.preprocess import fit_square_mask
+
 FILL_STRATEGIES = ("background", "blur", "mean", "white")
 
 
@@ -14,17 +16,7 @@ def fit_mask_to_square(mask: np.ndarray, image_size: tuple[int, int], size: int)
     width, height = image_size
     if mask.shape != (height, width):
         raise ValueError(f"mask shape {mask.shape} does not match the image size {(height, width)}")
-    try:  # the backbone's own mapping (H1), when available, is the source of truth
-        from embeddings.engine.preprocess import fit_square_mask
-
-        return np.asarray(fit_square_mask(mask, size), dtype=bool)
-    except ImportError:  # pragma: no cover - fallback mirrors "pad to square, then resize"
-        side = max(width, height)
-        canvas = np.zeros((side, side), dtype=np.uint8)
-        top, left = (side - height) // 2, (side - width) // 2
-        canvas[top : top + height, left : left + width] = mask
-        resized = Image.fromarray(canvas * 255).resize((size, size), Image.BILINEAR)
-        return np.asarray(resized) >= 128
+    return np.asarray(fit_square_mask(mask, size), dtype=bool)  # the same mapping as the photo's (preprocess)
 
 
 def cell_coverage(mask: np.ndarray, grid: int) -> np.ndarray:

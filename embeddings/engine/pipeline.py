@@ -9,10 +9,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from embeddings.engine.backbones.base import Backbone
 from embeddings.engine.preprocess import ImageSource, prepare_square
 from embeddings.engine.spatial import colour_grid
-from embeddings.engine.types import ImageFeatures
+from embeddings.engine.types import Backbone, ImageFeatures
 
 # Pillow releases the GIL while decoding and resizing. Decoding a catalog photo costs ~1 ms against ~25 ms of forward
 # pass per image on a CPU core: one decode thread per two cores keeps the model fed (measured: docs/BACKBONES.md).

@@ -111,8 +111,8 @@ def projection_matrix(channels: int, out_channels: int = SPATIAL_CHANNELS, seed:
 def project_spatial(feature_maps: np.ndarray) -> np.ndarray:
     """Reduce feature maps (..., C) to (..., 128) with the fixed orthonormal projection; float16.
 
-    Backbone.forward_features does the same inside the TensorFlow graph (faster for batches); this numpy version is
-    for maps already in hand (e.g. masked passes). Pin OPENBLAS_NUM_THREADS=1 in processes that also run TF.
+    TensorFlowBackbone.forward_features does the same inside the TensorFlow graph (faster for batches); this numpy
+    version is for maps already in hand (e.g. masked passes). Pin OPENBLAS_NUM_THREADS=1 in processes that also run TF.
     """
     feature_maps = np.asarray(feature_maps, dtype=np.float32)
     projected = feature_maps @ projection_matrix(feature_maps.shape[-1])

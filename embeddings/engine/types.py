@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,15 @@ class ImageFeatures:
 
 @dataclass(frozen=True)
 class SlateItem:
-    """One recommended product with its score and a short human-readable reason."""
+    """One recommended product with its score and a short human-readable reason.
+
+    product: the product's record, attached by the caller for display (the engine leaves it None).
+    """
 
     product_id: int
     score: float
     reason: str
+    product: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,33 @@ class CatalogView(Protocol):
         ...
 
     def __contains__(self, product_id: int) -> bool: ...
+
+
+@runtime_checkable
+class Backbone(Protocol):
+    """What the engine asks of an image model: fit a photo into its square, embed batches of squares."""
+
+    version: str
+    input_size: int
+    grid: int
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        """The RGB image fitted into the model's input square: (S, S, 3) uint8."""
+        ...
+
+    def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One pass over uint8 (N, S, S, 3): (vectors (N, D) float32 L2-normalised, feature maps (N, G, G, C))."""
+        ...
+
+    def features(self, batch: np.ndarray, colours: Sequence[np.ndarray] | None = None) -> list[ImageFeatures]:
+        """Vector, projected spatial map and colour grid of each square (colours: grids already computed)."""
+        ...
+
+
+class AllowFilter(Protocol):
+    """Which candidate products may be shown: a bool per id, in order (the Django side asks the database)."""
+
+    def __call__(self, product_ids: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class EmbedBatchResult:
 
 def load_backbone():
     """The process-wide backbone (loaded once; tests substitute a fake here)."""
-    from embeddings.backbone import get_backbone
+    from embeddings.serving.backbone import get_backbone
 
     return get_backbone()
 

@@ -31,9 +31,9 @@ def catalog_square(product_id: int) -> np.ndarray:
 def backbone():
     """The real default backbone from settings; per-process cached, so every test (and app) shares one model.
 
-    Other apps can get the same instance without this fixture: `embeddings.backbone.get_backbone()`.
+    Other apps can get the same instance without this fixture: `embeddings.serving.backbone.get_backbone()`.
     """
-    from embeddings.backbone import get_backbone
+    from embeddings.serving.backbone import get_backbone
 
     return get_backbone()
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from embeddings.search import reset_catalog_view
+from embeddings.serving.catalog_reloader import reset_catalog_view
 from embeddings.tests.fakes import FakeBackbone, fake_run_embedder
 
 
@@ -17,7 +17,7 @@ def fake_backbone(monkeypatch, settings):
     settings.LOOKAWAY_FRESH_CHECK_SECONDS = 0
     settings.LOOKAWAY_ANNOY_TREES = 10
     settings.LOOKAWAY_ANNOY_SEARCH_K = -1
-    monkeypatch.setattr("embeddings.search.FRESH_OVERLAP", timedelta(0))
+    monkeypatch.setattr("embeddings.serving.live_catalog.FRESH_OVERLAP", timedelta(0))
     reset_catalog_view()
     yield backbone
     reset_catalog_view()

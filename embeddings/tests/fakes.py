@@ -1,68 +1,74 @@
-"""Test helpers: a deterministic fake embedder and products made from real catalog photos."""
+"""The one fake backbone of the tests: deterministic, fast, and a types.Backbone like the real one (no Django)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
 import numpy as np
-from django.conf import settings
 from PIL import Image
 
-from catalog.models import Product, ProductImage
-from config.shared import SHARED_CATALOG_IMAGES
 from embeddings.engine.types import ImageFeatures
 
-CATALOG_IMAGES = SHARED_CATALOG_IMAGES
 FAKE_DIM = 1280
+FAKE_SIZE = 28
+FAKE_GRID = 7
+THUMBNAIL = 8  # the vector is a fixed random projection of an 8 x 8 thumbnail of the square
 
 
 class FakeBackbone:
-    """Stands in for the TF backbone: a fixed random projection of a tiny thumbnail (similar photos get close)."""
+    """Stands in for the TF backbone: similar photos get close vectors, and nothing needs TensorFlow.
 
-    dim = FAKE_DIM
-    grid = 7
+    prepare() resizes the photo to a 28 x 28 square; the vector is a fixed random projection of its 8 x 8 thumbnail;
+    each cell's features repeat the cell's red channel (`channels` times); colours are the cells' mean RGB.
+    `calls` counts forward passes. Engine tests on constructed catalogs pick `dim` and `channels` to match them.
+    """
 
-    def __init__(self, version: str = "fake-v1"):
+    input_size = FAKE_SIZE
+    grid = FAKE_GRID
+
+    def __init__(self, version: str = "fake-v1", *, dim: int = FAKE_DIM, channels: int = 128) -> None:
         self.version = version
-        self._projection = np.random.default_rng(42).normal(size=(8 * 8 * 3, FAKE_DIM)).astype(np.float32)
+        self.dim = dim
+        self.channels = channels
+        self.calls = 0
+        self._projection = np.random.default_rng(42).normal(size=(THUMBNAIL * THUMBNAIL * 3, dim)).astype(np.float32)
 
-    def features(self, path: str) -> ImageFeatures:
-        with Image.open(path) as image:
-            small = np.asarray(image.convert("RGB").resize((8, 8)), dtype=np.float32) / 255.0
-            grid = np.asarray(image.convert("RGB").resize((7, 7)), dtype=np.float16)
-        vector = (small.reshape(-1) - 0.5) @ self._projection
-        vector /= np.linalg.norm(vector)
-        spatial = np.repeat(grid[:, :, :1], 128, axis=2).astype(np.float16)
-        return ImageFeatures(vector=vector.astype(np.float32), spatial=spatial, colours=grid)
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        return np.asarray(image.convert("RGB").resize((FAKE_SIZE, FAKE_SIZE)), dtype=np.uint8)
+
+    def forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        squares = [Image.fromarray(np.asarray(square, dtype=np.uint8)) for square in batch]
+        small = np.stack([np.asarray(s.resize((THUMBNAIL, THUMBNAIL)), dtype=np.float32) / 255.0 for s in squares])
+        vectors = (small.reshape(len(squares), -1) - 0.5) @ self._projection
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        cells = np.stack([self._cell_colours(s) for s in squares])
+        maps = np.repeat(cells[..., :1], self.channels, axis=-1)
+        return vectors.astype(np.float32), maps
+
+    def features(self, batch: np.ndarray, colours: Sequence[np.ndarray] | None = None) -> list[ImageFeatures]:
+        vectors, maps = self.forward(batch)
+        if colours is None:
+            colours = [self._cell_colours(Image.fromarray(np.asarray(square, dtype=np.uint8))) for square in batch]
+        return [
+            ImageFeatures(vector, cells.astype(np.float16), np.asarray(grid, dtype=np.float16))
+            for vector, cells, grid in zip(vectors, maps, colours, strict=True)
+        ]
+
+    def _cell_colours(self, square: Image.Image) -> np.ndarray:
+        return np.asarray(square.resize((FAKE_GRID, FAKE_GRID)), dtype=np.float32)
 
 
-def fake_run_embedder(backbone: FakeBackbone, sources: list, batch_size: int):
+def file_features(backbone: FakeBackbone, path: str) -> ImageFeatures:
+    """The fake's features of one image file (what the embedding pipeline stores for it)."""
+    with Image.open(path) as image:
+        return backbone.features(backbone.prepare(image)[None])[0]
+
+
+def fake_run_embedder(backbone: FakeBackbone, sources: list, batch_size: int) -> Iterator[tuple[int, object]]:
     """Same contract as embed_files: (i, ImageFeatures | Exception) per source."""
     for i, source in enumerate(sources):
         try:
-            yield i, backbone.features(source)
+            yield i, file_features(backbone, source)
         except Exception as exc:  # noqa: BLE001 - the contract reports per-image failures
             yield i, exc
-
-
-def catalog_ids(n: int, offset: int = 0) -> list[str]:
-    """The first n catalog image ids (sorted), after `offset`."""
-    return sorted(p.stem for p in CATALOG_IMAGES.glob("*.jpg"))[offset : offset + n]
-
-
-def make_product(external_id: str, *, image_bytes: bytes | None = None, position: int = 0) -> ProductImage:
-    """A product with one image copied from the shared catalog (or given bytes) into media storage."""
-    product, _ = Product.objects.get_or_create(external_id=external_id, defaults={"name": f"Product {external_id}"})
-    target = Path(settings.MEDIA_ROOT) / "products" / f"{external_id}-{position}.jpg"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if image_bytes is None:
-        shutil.copyfile(CATALOG_IMAGES / f"{external_id}.jpg", target)
-    else:
-        target.write_bytes(image_bytes)
-    return ProductImage.objects.create(product=product, position=position, file=f"products/{target.name}")
-
-
-def make_products(n: int, offset: int = 0) -> list[ProductImage]:
-    """n products with real catalog photos."""
-    return [make_product(external_id) for external_id in catalog_ids(n, offset)]

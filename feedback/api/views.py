@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from embeddings.search import active_snapshot
+from embeddings.serving.request_cache import active_snapshot
 from feedback import masks, selectors, services
 from feedback.api import serializers as s
 from feedback.api.authentication import CsrfSessionAuthentication

@@ -61,8 +61,8 @@ def shop_catalog(
     flushed after the test): the storefront's browser tests use it too. The shop's index lives in its own
     directory (settings.LOOKAWAY_INDEX_DIR points there during the test).
     """
-    from embeddings.search import reset_catalog_view
-    from feedback.recommender import reset_recommender
+    from embeddings.serving.catalog_reloader import reset_catalog_view
+    from embeddings.serving.shared_recommender import reset_recommender
 
     request.getfixturevalue("transactional_db" if _wants_transactions(request) else "db")
     settings.LOOKAWAY_INDEX_DIR = shop_engine.index_dir

@@ -2,9 +2,10 @@
 
 The products, their photos (copied into MEDIA_ROOT) and their embeddings go into the database the way the
 import and embedding pipeline would store them, and the index is built by embeddings.services.index_build, so
-the unpatched feedback.recommender.get_recommender() serves them. Products keep their catalog id as primary key,
-so everything can be re-created after a transactional test's flush without invalidating the features, which are
-computed once with the real backbone and cached on disk under SHOP_CACHE_DIR (keyed by backbone version and ids).
+the unpatched embeddings.serving.shared_recommender.get_recommender() serves them. Products keep their catalog id as
+primary key, so everything can be re-created after a transactional test's flush without invalidating the features,
+which are computed once with the real backbone and cached on disk under SHOP_CACHE_DIR (keyed by backbone version and
+ids).
 Used by feedback/tests/conftest.py (`shop_catalog`) and by the storefront's browser tests.
 """
 
@@ -55,8 +56,8 @@ class ShopCatalog:
 
     @property
     def recommender(self):
-        """The engine the API uses (feedback.recommender.get_recommender)."""
-        from feedback.recommender import get_recommender
+        """The engine the API uses (embeddings.serving.shared_recommender.get_recommender)."""
+        from embeddings.serving.shared_recommender import get_recommender
 
         return get_recommender()
 
@@ -204,6 +205,6 @@ def shop_features(backbone, ids: list[int]) -> FeatureArrays:
 
 def shop_backbone():
     """The process-wide real backbone, as configured in settings."""
-    from embeddings.backbone import get_backbone
+    from embeddings.serving.backbone import get_backbone
 
     return get_backbone()

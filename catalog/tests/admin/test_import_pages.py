@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import ImportJob, Product, ProductImage
+from catalog.tests.conftest import SHARED_CATALOG
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +105,36 @@ def test_staff_without_permission_get_403(client):
     client.force_login(user)
     assert client.get(reverse("admin:catalog_importjob_import")).status_code == 403
     assert client.post(reverse("admin:catalog_importjob_import"), {}).status_code == 403
+
+
+def test_odd_zip_entries_are_reported_and_the_rest_imports(
+    staff_client, scheduled, django_capture_on_commit_callbacks
+):
+    photo = (SHARED_CATALOG / "images" / "15970.jpg").read_bytes()
+    long_name = "images/" + "x" * 300 + ".jpg"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("images/a.jpg", photo)
+        archive.writestr("images/a.jpg/b.jpg", photo)  # a.jpg is already a file: this entry cannot be extracted
+        archive.writestr(long_name, photo)
+        archive.writestr("images/ok.jpg", photo)
+    csv_body = "id,name,image\nE-1,File,images/a.jpg\nE-2,Under the file,images/a.jpg/b.jpg\nE-3,Ok,images/ok.jpg\n"
+    uploads = {
+        "csv_file": SimpleUploadedFile("products.csv", csv_body.encode(), content_type="text/csv"),
+        "images_zip": SimpleUploadedFile("photos.zip", buffer.getvalue(), content_type="application/zip"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("admin:catalog_importjob_import"), uploads)
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.DONE and job.error == ""
+    assert job.report["created"] == 3
+    problems = {(p["line"], p["reason"]) for p in job.report["problems"]}
+    clash = "entry 'images/a.jpg/b.jpg' cannot be extracted: another entry has the same name as a file and as a folder"
+    assert (None, f"{clash}: skipped") in problems
+    assert any(line is None and "name too long for the file system" in reason for line, reason in problems)
+    assert (3, "no image file images/a.jpg/b.jpg") in problems  # the row of the failed entry: a missing photo
+    with_photo = set(ProductImage.objects.exclude(file="").values_list("product__external_id", flat=True))
+    assert with_photo == {"E-1", "E-3"}
+    html = staff_client.get(reverse("admin:catalog_importjob_report", args=[job.pk])).content.decode()
+    assert "name too long for the file system" in html and "x" * 101 not in html

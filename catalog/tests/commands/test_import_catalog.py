@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Product
+from catalog.tests.conftest import SHARED_CATALOG
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +47,16 @@ def test_unreadable_input_exits_non_zero(tmp_path):
         call_command("import_catalog", str(tmp_path))
     with pytest.raises(CommandError, match="cannot be combined with --limit"):
         call_command("import_catalog", str(tmp_path), "--limit", "3", "--deactivate-missing")
+
+
+def test_photo_names_the_file_system_cannot_hold_are_missing_photos(tmp_path, scheduled):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "ok.jpg").write_bytes((SHARED_CATALOG / "images" / "15970.jpg").read_bytes())
+    too_long = "images/" + "é" * 130 + ".jpg"  # 134 characters (fits the field) but a 264-byte file name
+    (tmp_path / "products.csv").write_text(
+        f"id,name,image\nL-1,Long name,{too_long}\nL-2,Ok,images/ok.jpg\n", encoding="utf-8"
+    )
+    output = _run(tmp_path / "products.csv")
+    assert "created 2, updated 0, unchanged 0, skipped 0, failed 0" in output
+    assert "line 2 (id L-1), image: no image file images/éééé" in output
+    assert set(Product.objects.filter(images__file__gt="").values_list("external_id", flat=True)) == {"L-2"}

@@ -3,6 +3,8 @@
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 import catalog.tasks
@@ -106,3 +108,39 @@ def test_no_route_outside_the_admin_can_start_an_import(client, no_import_task):
         response = client.post(path, {"csv_file": "x"}, content_type="application/json")
         assert response.status_code in (404, 405) and response.json()  # JSON 404 under /api/
     assert ImportJob.objects.count() == 0 and no_import_task == []
+
+
+def _staff_with(client, *codenames: str):
+    user = get_user_model().objects.create_user("clerk", password="pw-1234-long", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="catalog", codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "codenames",
+    [
+        ("add_importjob", "view_importjob"),
+        ("add_importjob", "add_product"),
+        ("add_importjob", "change_product"),
+        ("add_product", "change_product", "view_importjob"),
+    ],
+)
+def test_importing_needs_the_rights_to_add_and_change_products_and_to_add_jobs(client, no_import_task, codenames):
+    _staff_with(client, *codenames)
+    url = reverse("admin:catalog_importjob_import")
+    upload = SimpleUploadedFile("products.csv", b"id,name\n1,Shirt\n", content_type="text/csv")
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"csv_file": upload}).status_code == 403
+    assert ImportJob.objects.count() == 0 and no_import_task == []
+
+
+def test_staff_with_the_import_rights_can_import(client, no_import_task, django_capture_on_commit_callbacks):
+    _staff_with(client, "add_importjob", "view_importjob", "add_product", "change_product")
+    url = reverse("admin:catalog_importjob_import")
+    assert client.get(url).status_code == 200
+    upload = SimpleUploadedFile("products.csv", b"id,name\n1,Shirt\n", content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"csv_file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and no_import_task == [(job.pk,)]

@@ -1,11 +1,15 @@
-"""Upload limits of the admin import: huge photos in the zip, absurd CSVs, oversized forms: reported, never a 500."""
+"""Upload limits of the admin import: huge photos in the zip, absurd CSVs, oversized uploads (stopped while they
+stream in) and forms: reported, never a 500."""
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -87,17 +91,91 @@ def test_absurd_csv_rows_are_reported_and_the_good_rows_kept(staff, scheduled, d
     assert job.report["failed"] >= 4
 
 
-def test_oversized_uploads_are_refused_by_the_form(staff, settings):
-    settings.LOOKAWAY_MAX_IMPORT_CSV_BYTES = 1000
-    settings.LOOKAWAY_MAX_IMPORT_ZIP_BYTES = 1000
-    uploads = {
-        "csv_file": SimpleUploadedFile("products.csv", b"id,name\n" + b"1,a\n" * 500, content_type="text/csv"),
-        "images_zip": SimpleUploadedFile("photos.zip", b"PK" + b"\x00" * 2000, content_type="application/zip"),
+@pytest.fixture
+def stored_bytes(monkeypatch, settings, tmp_path) -> dict[str, int]:
+    """Bytes of each file field that reach Django's temporary-file handler (every upload goes to disk here)."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # no in-memory uploads: whatever is stored is written to a temp file
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    written: dict[str, int] = {}
+    original = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):
+        written[self.field_name] = written.get(self.field_name, 0) + len(raw_data)
+        return original(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    return written
+
+
+def _oversized_uploads() -> dict:
+    return {
+        "csv_file": SimpleUploadedFile("products.csv", b"id,name\n" + b"1,a\n" * 500_000, content_type="text/csv"),
+        "images_zip": SimpleUploadedFile("photos.zip", b"PK" + b"\x00" * 3 * MB, content_type="application/zip"),
     }
-    response = staff.post(reverse("admin:catalog_importjob_import"), uploads)
+
+
+@pytest.mark.parametrize(
+    ("field", "setting", "message"),
+    [
+        ("csv_file", "LOOKAWAY_MAX_IMPORT_CSV_BYTES", "The CSV file is larger than the limit of 100,000 bytes"),
+        ("images_zip", "LOOKAWAY_MAX_IMPORT_ZIP_BYTES", "The zip is larger than the limit of 100,000 bytes"),
+    ],
+)
+def test_a_file_over_its_limit_is_stopped_while_it_streams_in(staff, settings, stored_bytes, field, setting, message):
+    settings.LOOKAWAY_MAX_IMPORT_CSV_BYTES = settings.LOOKAWAY_MAX_IMPORT_ZIP_BYTES = 10 * MB
+    setattr(settings, setting, 100_000)
+
+    response = staff.post(reverse("admin:catalog_importjob_import"), _oversized_uploads())
+
     html = response.content.decode()
-    assert response.status_code == 200 and "the limit is 1,000" in html and html.count("the limit is 1,000") == 2
-    assert ImportJob.objects.count() == 0
+    assert response.status_code == 413 and f"{message} ({setting}): the upload was stopped" in html
+    assert "This field is required" not in html and ImportJob.objects.count() == 0
+    # The 2 MB CSV or the 3 MB zip: no more than the limit was handed to the handler that writes the temp file.
+    assert stored_bytes[field] <= 100_000
+    assert list(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()) == []  # and that partial temp file is gone
+
+
+def test_a_body_over_the_total_limit_is_refused_before_it_is_read(staff, settings, stored_bytes):
+    settings.LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES = 1 * MB
+
+    response = staff.post(reverse("admin:catalog_importjob_import"), _oversized_uploads())
+
+    html = response.content.decode()
+    assert (
+        response.status_code == 413 and "over the limit of 1,048,576 bytes (LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES)" in html
+    )
+    assert "The upload is 5,1" in html  # the declared Content-Length, about 5 MB
+    assert stored_bytes == {} and ImportJob.objects.count() == 0
+
+
+def test_uploads_within_the_limits_still_import(
+    staff, settings, stored_bytes, scheduled, django_capture_on_commit_callbacks
+):
+    settings.LOOKAWAY_IMPORT_MAX_UPLOAD_BYTES = 100_000
+    settings.LOOKAWAY_MAX_IMPORT_CSV_BYTES = settings.LOOKAWAY_MAX_IMPORT_ZIP_BYTES = 50_000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("images/ok.jpg", _jpeg())
+    job = _import(
+        staff, b"id,name,image\nK-1,Ok,images/ok.jpg\n", buffer.getvalue(), django_capture_on_commit_callbacks
+    )
+    assert job.status == ImportJob.Status.DONE and job.report["images_stored"] == 1
+    assert stored_bytes["csv_file"] == 35 and stored_bytes["images_zip"] == len(buffer.getvalue())
+
+
+def test_the_import_form_still_checks_csrf(scheduled, django_capture_on_commit_callbacks):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
+    url = reverse("admin:catalog_importjob_import")
+
+    def csv_upload() -> SimpleUploadedFile:
+        return SimpleUploadedFile("products.csv", b"id,name\n1,a\n", content_type="text/csv")
+
+    assert client.post(url, {"csv_file": csv_upload()}).status_code == 403  # no token: the CSRF failure page
+    token = str(client.get(url).context["csrf_token"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"csv_file": csv_upload(), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and ImportJob.objects.get().status == ImportJob.Status.DONE
 
 
 def test_form_bodies_over_data_upload_max_memory_size_are_400(staff, settings):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embeddings.engine.backbones.base import Backbone, BackboneSpec, BackboneUnavailable
 from embeddings.engine.backbones.runtime import configure_tensorflow
+from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 KERAS_APPLICATION_NAMES = ("resnet50", "inception_v3", "efficientnet_b0", "mobilenet_v3_large")
@@ -14,21 +14,21 @@ BACKBONE_NAMES = (DEFAULT_BACKBONE, *KERAS_APPLICATION_NAMES)
 __all__ = [
     "BACKBONE_NAMES",
     "DEFAULT_BACKBONE",
-    "Backbone",
     "BackboneSpec",
     "BackboneUnavailable",
+    "TensorFlowBackbone",
+    "build_backbone",
     "configure_tensorflow",
-    "get_backbone",
 ]
 
 
-def get_backbone(
+def build_backbone(
     name: str = DEFAULT_BACKBONE,
     *,
     model_dir: Path,
     weights_path: str | Path | None = None,
     allow_download: bool = True,
-) -> Backbone:
+) -> TensorFlowBackbone:
     """Build a backbone by name with real ImageNet weights, or raise BackboneUnavailable saying what to do.
 
     model_dir: where converted weights are cached (the Lite0 port converts the PyTorch file there once).

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.engine.backbones.base import Backbone, BackboneSpec, BackboneUnavailable
+from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 from embeddings.engine.spatial import PROJECTION_TAG
 
 # A blocked network must not hang a worker's start-up: the weights download gives up after this many seconds.
@@ -136,7 +136,7 @@ def file_tag(path: Path) -> str:
     return digest.hexdigest()[:8]
 
 
-def wrap(app: KerasApp, weights: str | None, version: str) -> Backbone:
+def wrap(app: KerasApp, weights: str | None, version: str) -> TensorFlowBackbone:
     """Build the keras.applications trunk (weights: a local file, or None for an untrained architecture check)."""
     import importlib
 
@@ -149,10 +149,10 @@ def wrap(app: KerasApp, weights: str | None, version: str) -> Backbone:
         trunk = constructor(include_top=False, weights=weights, input_shape=(size, size, 3), **dict(app.extra))
     except (ValueError, OSError) as exc:
         raise BackboneUnavailable(f"cannot load {app.spec.name} weights from {weights}: {exc}") from exc
-    return Backbone(spec=app.spec, version=version, trunk=trunk, normalise=module.preprocess_input)
+    return TensorFlowBackbone(spec=app.spec, version=version, trunk=trunk, normalise=module.preprocess_input)
 
 
-def load(name: str, *, weights_path: str | Path | None = None, allow_download: bool = True) -> Backbone:
+def load(name: str, *, weights_path: str | Path | None = None, allow_download: bool = True) -> TensorFlowBackbone:
     """Build a keras.applications backbone (no classifier) with ImageNet weights; never random weights."""
     app = KERAS_APPS[name]
     path = resolve_weights(app, weights_path, allow_download=allow_download)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.engine.backbones.base import Backbone, BackboneSpec, BackboneUnavailable
 from embeddings.engine.backbones.fusion import fuse_batch_norms
+from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
 from embeddings.engine.spatial import PROJECTION_TAG
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def weights_tag(path: Path) -> str:
 
 def convert_weights(*, model_dir: Path, weights_path: Path | None = None, force: bool = False) -> Path:
     """Convert the .pth into a cached Keras weights file in model_dir (atomic write) and return its path."""
-    from embeddings.engine.torch_legacy import TorchFileError, read_legacy_state_dict
+    from embeddings.engine.torch_checkpoint import TorchFileError, read_legacy_state_dict
 
     source = Path(weights_path) if weights_path else default_weights_path()
     if not source.is_file():
@@ -170,13 +170,13 @@ def _normalise(x):
     return (x - 127.0) / 128.0
 
 
-def load(*, model_dir: Path, weights_path: str | Path | None = None) -> Backbone:
+def load(*, model_dir: Path, weights_path: str | Path | None = None) -> TensorFlowBackbone:
     """Build EfficientNet-Lite0, converting the PyTorch weights on first use (cached in model_dir)."""
     source = Path(weights_path) if weights_path else default_weights_path()
     cached = convert_weights(model_dir=model_dir, weights_path=source)
     trunk, classifier = build_model()
     _combined(trunk, classifier).load_weights(cached)
     version = f"{SPEC.name}/{weights_tag(source)}/{PROJECTION_TAG}"
-    return Backbone(
+    return TensorFlowBackbone(
         spec=SPEC, version=version, trunk=fuse_batch_norms(trunk), normalise=_normalise, classifier=classifier
     )

@@ -1,1 +1,1 @@
-"""Re-ranking terms for the feedback engine (numpy only) and the whole-item baselines."""
+"""Re-ranking terms for the feedback engine (numpy only)."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from embeddings.engine.types import CatalogView
-
-AllowFilter = Callable[[np.ndarray], np.ndarray]
+from embeddings.engine.types import AllowFilter, CatalogView
 
 MAX_WIDENINGS = 6  # each widening doubles k; beyond 64x the filter is too strict to be worth searching further
 

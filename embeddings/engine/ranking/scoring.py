@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from embeddings.engine.config import EngineConfig
 from embeddings.engine.ranking.mmr import mmr_select
 from embeddings.engine.ranking.terms import pairwise_colour_distance, resemblance, weighted_colour_distance
 from embeddings.engine.types import FeatureArrays, FeedbackSignal, SlateItem
-
-if TYPE_CHECKING:
-    from embeddings.engine.recommender import EngineConfig
 
 
 def foreground_cells(colours: np.ndarray, lightness: float, chroma: float) -> np.ndarray:

@@ -9,7 +9,7 @@ from tqdm import tqdm
 from embeddings.services import index_build
 from embeddings.services.coordination import RebuildInProgress
 from embeddings.services.embedding import current_backbone_version
-from embeddings.services.indexing import IndexBuildError
+from embeddings.services.index_versions import IndexBuildError
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--verify", action="store_true", help="load the converted backbone and print its version")
 
     def handle(self, *args, **options):
-        from embeddings.engine.backbones import get_backbone, lite0
+        from embeddings.engine.backbones import build_backbone, lite0
 
         model_dir = Path(options["model_dir"] or settings.LOOKAWAY_MODEL_DIR)
         weights = options["weights"]
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             target = lite0.convert_weights(model_dir=model_dir, weights_path=weights, force=options["force"])
             self.stdout.write(self.style.SUCCESS(f"Keras weights: {target}"))
             if options["verify"]:
-                backbone = get_backbone(lite0.SPEC.name, model_dir=model_dir, weights_path=weights)
+                backbone = build_backbone(lite0.SPEC.name, model_dir=model_dir, weights_path=weights)
                 self.stdout.write(f"backbone version: {backbone.version}")
         except BackboneUnavailable as exc:
             raise CommandError(str(exc)) from exc

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from embeddings.engine.index import IndexVerificationError, read_manifest, verify_index_version
 from embeddings.selectors import embedding_progress
 from embeddings.services.embedding import current_backbone_version
-from embeddings.services.indexing import index_choose_usable, index_store
+from embeddings.services.index_versions import index_choose_usable, index_store
 
 
 class Command(BaseCommand):

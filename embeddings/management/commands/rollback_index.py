@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from embeddings.services import index_rollback
-from embeddings.services.indexing import IndexBuildError
+from embeddings.services.index_versions import IndexBuildError
 
 
 class Command(BaseCommand):

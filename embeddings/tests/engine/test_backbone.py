@@ -4,14 +4,41 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embeddings.engine.backbones import BACKBONE_NAMES, BackboneUnavailable, get_backbone
+from embeddings.engine.backbones import BACKBONE_NAMES, BackboneUnavailable, build_backbone
 from embeddings.engine.spatial import SPATIAL_CHANNELS
+from embeddings.engine.types import Backbone
 from embeddings.tests.conftest import catalog_image_path, catalog_square
+from embeddings.tests.fakes import FakeBackbone
 
 
 def test_identity(backbone):
     assert backbone.version == "efficientnet_lite0/57934424/p128"
     assert (backbone.input_size, backbone.grid, backbone.dim) == (224, 7, 1280)
+
+
+def test_the_real_and_the_fake_backbone_are_what_the_engine_expects(backbone, catalog_ids):
+    """Both satisfy embeddings.engine.types.Backbone and give the shapes the engine and the pipeline rely on."""
+
+    class ForwardOnly:  # lacks features(): the protocol check must refuse it
+        version, input_size, grid = "x", 8, 2
+
+        def prepare(self, image): ...
+
+        def forward(self, batch): ...
+
+    assert not isinstance(ForwardOnly(), Backbone)
+    for model in (backbone, FakeBackbone()):
+        assert isinstance(model, Backbone)
+        with Image.open(catalog_image_path(catalog_ids[0])) as image:
+            square = model.prepare(image.convert("RGB"))
+        assert square.shape == (model.input_size, model.input_size, 3) and square.dtype == np.uint8
+        vectors, maps = model.forward(square[None])
+        assert vectors.shape == (1, model.dim) and np.isclose(np.linalg.norm(vectors[0]), 1.0, atol=1e-5)
+        assert maps.shape[:3] == (1, model.grid, model.grid)
+        (features,) = model.features(square[None])
+        assert features.vector.shape == (model.dim,)
+        assert features.spatial.shape == (model.grid, model.grid, SPATIAL_CHANNELS)
+        assert features.colours.shape == (model.grid, model.grid, 3)
 
 
 def test_forward_shapes_and_single_trace(backbone, catalog_ids):
@@ -76,19 +103,19 @@ def test_registry_lists_and_refuses_unknown_names(tmp_path):
     assert BACKBONE_NAMES[0] == "efficientnet_lite0"
     assert {"resnet50", "inception_v3", "efficientnet_b0"} <= set(BACKBONE_NAMES)
     with pytest.raises(BackboneUnavailable, match="unknown backbone 'vgg'.*efficientnet_lite0"):
-        get_backbone("vgg", model_dir=tmp_path)
+        build_backbone("vgg", model_dir=tmp_path)
 
 
 def test_missing_lite0_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(BackboneUnavailable, match="does not exist"):
-        get_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=tmp_path / "nope.pth")
+        build_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=tmp_path / "nope.pth")
 
 
 def test_corrupt_lite0_weights_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "efficientnet-lite0-deadbeef.pth"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(BackboneUnavailable, match="not an EfficientNet-Lite0 PyTorch weights file"):
-        get_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=bad)
+        build_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=bad)
 
 
 def test_in_graph_projection_matches_the_numpy_reference(backbone, catalog_ids):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from embeddings.engine.backbones import BackboneUnavailable, get_backbone, keras_apps
+from embeddings.engine.backbones import BackboneUnavailable, build_backbone, keras_apps
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def _assert_instructions(message: str) -> None:
 
 def test_no_cached_weights_and_downloads_disabled(empty_keras_home, tmp_path):
     with pytest.raises(BackboneUnavailable) as info:
-        get_backbone("resnet50", model_dir=tmp_path, allow_download=False)
+        build_backbone("resnet50", model_dir=tmp_path, allow_download=False)
     _assert_instructions(str(info.value))
     assert str(empty_keras_home / "models") in str(info.value)
 
@@ -32,7 +32,7 @@ def test_offline_download_fails_fast_with_instructions(empty_keras_home, tmp_pat
     # This machine has no network: the real download must fail, quickly, and leave no partial file behind.
     started = time.monotonic()
     try:
-        get_backbone("resnet50", model_dir=tmp_path)
+        build_backbone("resnet50", model_dir=tmp_path)
     except BackboneUnavailable as exc:
         _assert_instructions(str(exc))
         assert "download failed" in str(exc)
@@ -57,7 +57,7 @@ def test_unresponsive_server_is_bounded_by_the_timeout(empty_keras_home, tmp_pat
     started = time.monotonic()
     try:
         with pytest.raises(BackboneUnavailable, match="download failed"):
-            get_backbone("resnet50", model_dir=tmp_path)
+            build_backbone("resnet50", model_dir=tmp_path)
     finally:
         listener.close()
     assert time.monotonic() - started < 15
@@ -65,14 +65,14 @@ def test_unresponsive_server_is_bounded_by_the_timeout(empty_keras_home, tmp_pat
 
 def test_configured_weights_file_must_exist(tmp_path):
     with pytest.raises(BackboneUnavailable, match="LOOKAWAY_BACKBONE_WEIGHTS points to .*missing.h5"):
-        get_backbone("inception_v3", model_dir=tmp_path, weights_path=tmp_path / "missing.h5")
+        build_backbone("inception_v3", model_dir=tmp_path, weights_path=tmp_path / "missing.h5")
 
 
 def test_configured_weights_file_must_be_weights(tmp_path):
     bad = tmp_path / "garbage.h5"
     bad.write_bytes(b"\x00" * 128)
     with pytest.raises(BackboneUnavailable, match="cannot load efficientnet_b0 weights"):
-        get_backbone("efficientnet_b0", model_dir=tmp_path, weights_path=bad)
+        build_backbone("efficientnet_b0", model_dir=tmp_path, weights_path=bad)
 
 
 @pytest.mark.slow

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 
-from embeddings.backbone import get_backbone
 from embeddings.engine.backbones import BackboneUnavailable
+from embeddings.serving.backbone import get_backbone
 
 
 def test_one_backbone_per_process_shared_by_threads(backbone):

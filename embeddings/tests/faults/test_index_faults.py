@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from embeddings.engine.index import IndexStore
-from embeddings.search import get_catalog_view, reset_catalog_view
 from embeddings.services import embed_images_batch, index_build
-from embeddings.services.indexing import IndexBuildError, index_choose_usable, index_store
-from embeddings.tests.fakes import make_products
+from embeddings.services.index_versions import IndexBuildError, index_choose_usable, index_store
+from embeddings.serving.catalog_reloader import get_catalog_view, reset_catalog_view
+from embeddings.tests.products import make_products
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from embeddings.models import IndexVersion
 from embeddings.services import embed_images_batch
-from embeddings.tests.fakes import make_product, make_products
+from embeddings.tests.products import make_product, make_products
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding, IndexVersion
-from embeddings.tests.fakes import make_product, make_products
+from embeddings.tests.products import make_product, make_products
 
 pytestmark = pytest.mark.django_db
 

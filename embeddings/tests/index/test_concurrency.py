@@ -10,10 +10,10 @@ import pytest
 from django.db import connections
 
 from catalog.models import ProductImage
-from embeddings.search import get_catalog_view
-from embeddings.selectors import similar_products
+from embeddings.selectors import nearest_products
 from embeddings.services import embed_images_batch, index_build
-from embeddings.tests.fakes import make_products
+from embeddings.serving.catalog_reloader import get_catalog_view
+from embeddings.tests.products import make_products
 
 THREADS = 50
 K = 5
@@ -44,7 +44,7 @@ def test_rebuild_during_50_concurrent_queries(postgres_only, transactional_db, f
                 pid = int(rng.choice(product_ids))
                 view = get_catalog_view()
                 ids, _ = view.search(view.features([pid]).vectors[0], K)
-                neighbours = similar_products(product_id=pid, k=K)
+                neighbours = nearest_products(product_id=pid, k=K)
                 with lock:
                     answers.append((view.version, len(view.index), len(ids)))
                 assert len(ids) == K and ids[0] == pid and len(neighbours) == K

@@ -9,8 +9,9 @@ from catalog.models import ProductImage
 from embeddings.engine.index import AnnoyCatalogView, IndexStore
 from embeddings.models import IndexVersion
 from embeddings.services import embed_images_batch, index_build, index_rollback
-from embeddings.services.indexing import IndexBuildError, index_store
-from embeddings.tests.fakes import catalog_ids, make_product, make_products
+from embeddings.services.index_versions import IndexBuildError, index_store
+from embeddings.tests.fakes import file_features
+from embeddings.tests.products import catalog_ids, make_product, make_products
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_build_one_item_per_active_product_with_primary_image(fake_backbone, set
     assert len(ids) == len(set(ids))
     # The primary image (position 0) is the one indexed, not the later photo of the same product.
     row = ids.index(images[0].product_id)
-    first = fake_backbone.features(images[0].file.path).vector
+    first = file_features(fake_backbone, images[0].file.path).vector
     np.testing.assert_allclose(view.vectors[row], first, atol=1e-6)
     assert second_photo.position == 1
 

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from catalog.models import Product
-from embeddings.search import get_catalog_view
-from embeddings.selectors import similar_products
+from embeddings.selectors import nearest_products
 from embeddings.services import embed_images_batch, index_build, index_rollback
-from embeddings.tests.fakes import catalog_ids, make_product, make_products
+from embeddings.serving.catalog_reloader import get_catalog_view
+from embeddings.tests.fakes import file_features
+from embeddings.tests.products import catalog_ids, make_product, make_products
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +39,10 @@ def test_new_version_noticed_and_fresh_products_searchable_before_rebuild(fake_b
     assert view.version == first.version  # no rebuild yet
     for image in newcomers:
         assert image.product_id in view
-        query = fake_backbone.features(image.file.path).vector
+        query = file_features(fake_backbone, image.file.path).vector
         ids, _ = view.search(query, 5)
         assert ids[0] == image.product_id
-    assert similar_products(product_id=newcomers[0].product_id, k=5)[0][0] != newcomers[0].product_id
+    assert nearest_products(product_id=newcomers[0].product_id, k=5)[0][0] != newcomers[0].product_id
     second = index_build(backbone_version="fake-v1")
     view = get_catalog_view()
     assert view.version == second.version and newcomers[0].product_id in view.index
@@ -64,7 +65,7 @@ def test_removed_products_never_returned_and_k_kept(fake_backbone):
     assert np.all(np.diff(sims) <= 1e-6)
     assert removed[0] not in get_catalog_view()
     assert len(get_catalog_view().features(removed).product_ids) == 0
-    assert all(pid not in removed for pid, _ in similar_products(product_id=int(ids[0]), k=10))
+    assert all(pid not in removed for pid, _ in nearest_products(product_id=int(ids[0]), k=10))
 
 
 def test_features_follow_requested_order_across_index_and_fresh(fake_backbone):

@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from embeddings.engine.index import AnnoyCatalogView
-from embeddings.search import active_snapshot, get_catalog_view
 from embeddings.services import embed_images_batch, index_build
-from embeddings.tests.fakes import make_products
+from embeddings.serving.catalog_reloader import get_catalog_view
+from embeddings.serving.request_cache import active_snapshot
+from embeddings.tests.products import make_products
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_the_same_vector_is_searched_once_per_snapshot(fake_backbone, monkeypatc
 
 
 def test_fresh_set_leaves_out_unchanged_copies_of_indexed_products(fake_backbone, monkeypatch):
-    monkeypatch.setattr("embeddings.search.FRESH_OVERLAP", timedelta(minutes=2))  # the production overlap
+    monkeypatch.setattr("embeddings.serving.live_catalog.FRESH_OVERLAP", timedelta(minutes=2))  # as in production
     images = make_products(12)
     embed_images_batch(image_ids=[i.id for i in images], backbone=fake_backbone)
     index_build(backbone_version="fake-v1")

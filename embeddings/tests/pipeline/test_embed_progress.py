@@ -9,7 +9,7 @@ from django.core.management import call_command
 from tqdm import tqdm
 
 from embeddings.management.commands import embed_images
-from embeddings.tests.fakes import make_product, make_products
+from embeddings.tests.products import make_product, make_products
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding
 from embeddings.services import embed_images_batch, embedding_mark_stale, images_pending, schedule_embedding
 from embeddings.services.storage import spatial_from_bytes, vector_from_bytes
-from embeddings.tests.fakes import FakeBackbone, make_product, make_products
+from embeddings.tests.fakes import FakeBackbone
+from embeddings.tests.products import make_product, make_products
 
 pytestmark = pytest.mark.django_db
 

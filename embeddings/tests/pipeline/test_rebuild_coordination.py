@@ -8,8 +8,8 @@ import redis
 
 from embeddings.models import IndexVersion
 from embeddings.services import coordination, embed_images_batch
-from embeddings.services.indexing import index_rebuild_if_dirty, index_request_rebuild
-from embeddings.tests.fakes import make_products
+from embeddings.services.index_scheduling import index_rebuild_if_dirty, index_request_rebuild
+from embeddings.tests.products import make_products
 
 REDIS_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_a_lost_scheduled_rebuild_blocks_scheduling_only_briefly(
     # Regression: a worker killed while holding the countdown task left the claim for delay + 600 s, so no change
     # could schedule a rebuild until the message came back (up to the visibility timeout).
     settings.LOOKAWAY_INDEX_REBUILD_DELAY = 0
-    monkeypatch.setattr("embeddings.services.indexing.SCHEDULE_GRACE_SECONDS", 1)
+    monkeypatch.setattr("embeddings.services.index_scheduling.SCHEDULE_GRACE_SECONDS", 1)
     scheduled = []
     monkeypatch.setattr("embeddings.tasks.rebuild_index_task.apply_async", lambda **kw: scheduled.append(kw))
     with django_capture_on_commit_callbacks(execute=True):

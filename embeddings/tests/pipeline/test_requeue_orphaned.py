@@ -13,9 +13,9 @@ from catalog.models import EmbeddingStatus, ProductImage
 from config.celery_app import claim_embedding_batch
 from embeddings.models import ImageEmbedding
 from embeddings.services import coordination
-from embeddings.services.scheduling import embeddings_requeue_orphaned
+from embeddings.services.embedding_scheduling import embeddings_requeue_orphaned
 from embeddings.tasks import embed_images_task, requeue_stale_embeddings_task
-from embeddings.tests.fakes import make_products
+from embeddings.tests.products import make_products
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.django_db

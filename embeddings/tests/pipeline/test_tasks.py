@@ -9,7 +9,7 @@ from django.db import OperationalError
 from config.celery_app import app
 from embeddings.models import ImageEmbedding
 from embeddings.tasks import embed_images_task, rebuild_index_task, requeue_stale_embeddings_task
-from embeddings.tests.fakes import make_product, make_products
+from embeddings.tests.products import make_product, make_products
 
 
 def test_routes_name_registered_tasks_and_tf_work_goes_to_its_queue():

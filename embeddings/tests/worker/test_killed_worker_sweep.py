@@ -15,7 +15,7 @@ from django.conf import settings
 from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding
 from embeddings.services import coordination
-from embeddings.tests.fakes import make_products
+from embeddings.tests.products import make_products
 from embeddings.tests.worker.conftest import WorkerProcess, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery_worker]

@@ -8,9 +8,9 @@ import pytest
 
 from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding, IndexVersion
-from embeddings.search import reset_catalog_view
-from embeddings.selectors import similar_products
-from embeddings.tests.fakes import make_product, make_products
+from embeddings.selectors import nearest_products
+from embeddings.serving.catalog_reloader import reset_catalog_view
+from embeddings.tests.products import make_product, make_products
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery_worker]
 
@@ -50,7 +50,7 @@ def test_new_images_embedded_and_indexed_end_to_end(worker, worker_settings, sen
     assert ImageEmbedding.objects.filter(backbone_version=backbone.version).count() == 12
     assert IndexVersion.objects.count() < 3  # three batches, coalesced into fewer rebuilds
     reset_catalog_view()
-    neighbours = similar_products(product_id=images[0].product_id, k=5)
+    neighbours = nearest_products(product_id=images[0].product_id, k=5)
     assert len(neighbours) == 5 and images[0].product_id not in [pid for pid, _ in neighbours]
 
 

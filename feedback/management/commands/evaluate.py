@@ -8,7 +8,7 @@ import sys
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.evaluation.data import EvalCatalog
+from evaluation.data import EvalCatalog
 
 
 def catalog_from_db(view) -> EvalCatalog:
@@ -49,22 +49,22 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         import json
 
-        from feedback.evaluation.cli import evaluate_and_report
-        from feedback.evaluation.data import build_eyes
-        from feedback.recommender import engine_config
+        from embeddings.serving.shared_recommender import engine_config
+        from evaluation.cli import evaluate_and_report
+        from evaluation.shoppers import load_shopper
 
         config = engine_config(json.loads(opts["engine"]))
         cache_dir = opts["features_cache"]
         if opts["catalog_dir"]:
-            from embeddings.backbone import get_backbone
-            from feedback.evaluation.standalone import build_standalone
+            from embeddings.serving.backbone import get_backbone
+            from evaluation.standalone import build_standalone
 
             recommender, catalog = build_standalone(
                 opts["catalog_dir"], get_backbone(), opts["features_cache"], config
             )
         else:
             from embeddings.engine.recommender import Recommender
-            from feedback.recommender import get_recommender
+            from embeddings.serving.shared_recommender import get_recommender
 
             shared = get_recommender()
             recommender = Recommender(backbone=shared.backbone, catalog=shared.catalog, config=config)
@@ -72,11 +72,11 @@ class Command(BaseCommand):
             if len(catalog.product_ids) == 0:
                 raise CommandError("no active products with images in the database; import the catalog first")
             cache_dir = os.path.join(cache_dir, "db")  # database ids differ from the folder's: own shopper-image cache
-        eyes = build_eyes(catalog, cache_dir)
+        shopper = load_shopper("colour", catalog, cache_dir)
         section = evaluate_and_report(
             recommender=recommender,
             catalog=catalog,
-            eyes=eyes,
+            shopper=shopper,
             episodes=opts["episodes"],
             seed=opts["seed"],
             command="python manage.py " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "evaluate",

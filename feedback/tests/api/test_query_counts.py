@@ -59,9 +59,9 @@ def test_similar_stays_within_its_query_budget(client, shop_catalog, django_asse
 
 def test_no_request_loads_the_model_or_the_index(api_client, busy_session, monkeypatch):
     """After the first request, the process's backbone, index mapping and engine are reused as they are."""
-    from embeddings import backbone as backbone_module
-    from embeddings import search
-    from feedback.recommender import get_recommender
+    from embeddings.serving import backbone as backbone_module
+    from embeddings.serving import catalog_reloader
+    from embeddings.serving.shared_recommender import get_recommender
 
     engine = get_recommender()
 
@@ -69,8 +69,8 @@ def test_no_request_loads_the_model_or_the_index(api_client, busy_session, monke
         raise AssertionError("loaded during a request")
 
     monkeypatch.setattr(backbone_module, "build_backbone", refuse)
-    monkeypatch.setattr(search, "AnnoyCatalogView", refuse)
-    monkeypatch.setattr(search.CatalogViews, "_load_index", refuse)
+    monkeypatch.setattr(catalog_reloader, "index_choose_usable", refuse)
+    monkeypatch.setattr(catalog_reloader.CatalogReloader, "_load_index", refuse)
     session_id = busy_session["id"]
     assert api_client.get(url("session-detail", session_id=session_id)).status_code == 200
     state = post(api_client, "session-seed", {"product_id": busy_session["slate"]["items"][2]["product"]["id"]},

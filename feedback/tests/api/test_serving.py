@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback import recommender
+from embeddings.serving import shared_recommender as recommender
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "gunicorn.conf.py"
 

@@ -1,0 +1,117 @@
+"""What the simulated shopper drives: the region engine or a whole-item baseline, through the API's engine calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from embeddings.engine.recommender import Recommender
+from embeddings.engine.types import FeedbackSignal, Slate
+from evaluation.baselines import average_vector_slate, best_score_slate
+
+
+class SessionEngine(Protocol):
+    """A shopping session's engine state plus the calls a web session makes."""
+
+    def start(self, seed: int, k: int) -> Slate: ...
+    def feedback(self, seed: int, mask: np.ndarray, k: int) -> Slate: ...
+    def click(self, seed: int, k: int) -> Slate: ...
+
+
+class RegionSession:
+    """Region feedback: derive_feedback on the painted mask, then recommend() with every signal so far."""
+
+    def __init__(
+        self, recommender: Recommender, image_path, use_shown: bool = True, signal_cache: dict | None = None
+    ) -> None:
+        self.recommender = recommender
+        self.image_path = image_path
+        self.use_shown = use_shown
+        self.signal_cache = signal_cache  # tuning only: reuse masked forward passes across runs (timings then lie)
+        self.signals: list[FeedbackSignal] = []
+        self.visited: list[int] = []
+        self.shown: list[int] = []
+
+    def _slate(self, seed: int, k: int) -> Slate:
+        slate = self.recommender.recommend(
+            seed_id=seed, feedback=tuple(self.signals), exclude=tuple(self.visited), k=k
+        )
+        self.shown.extend(slate.product_ids)
+        return slate
+
+    def start(self, seed: int, k: int) -> Slate:
+        """The landing slate (plain neighbours)."""
+        self.visited.append(seed)
+        return self._slate(seed, k)
+
+    def feedback(self, seed: int, mask: np.ndarray, k: int) -> Slate:
+        """Paint `mask` on the current seed."""
+        key = (seed, hashlib.sha1(np.packbits(mask).tobytes()).hexdigest(), self.recommender.config.fill)
+        signal = self.signal_cache.get(key) if self.signal_cache is not None else None
+        if signal is None:
+            with Image.open(self.image_path(seed)) as img:
+                signal = self.recommender.derive_feedback(seed_id=seed, seed_image=img.convert("RGB"), mask=mask)
+            if self.signal_cache is not None:
+                self.signal_cache[key] = signal
+        passed_over = np.asarray(sorted(set(self.shown)) if self.use_shown else [], dtype=np.int64)
+        signal = dataclasses.replace(signal, arrays={**signal.arrays, "passed_over": passed_over})
+        self.signals.append(signal)
+        return self._slate(seed, k)
+
+    def click(self, seed: int, k: int) -> Slate:
+        """Make a slate product the new seed; feedback carries over."""
+        self.visited.append(seed)
+        return self._slate(seed, k)
+
+
+class ClickShownSession(RegionSession):
+    """Ablation of the weak-negative term: click-only browsing that never re-shows a product already shown."""
+
+    def _slate(self, seed: int, k: int) -> Slate:
+        slate = self.recommender.similar(product_id=seed, k=k, exclude=tuple(self.visited) + tuple(self.shown))
+        self.shown.extend(slate.product_ids)
+        return slate
+
+
+class WholeItemSession:
+    """Whole-item negatives: the current seed is the positive, every disliked seed a negative (Qdrant rules)."""
+
+    RULES = {"average_vector": average_vector_slate, "best_score": best_score_slate}
+
+    def __init__(self, recommender: Recommender, rule: str) -> None:
+        self.recommender = recommender
+        self.rule = self.RULES[rule]
+        self.disliked: list[int] = []
+        self.visited: list[int] = []
+
+    def _slate(self, seed: int, k: int) -> Slate:
+        if not self.disliked:
+            return self.recommender.similar(product_id=seed, k=k, exclude=tuple(self.visited))
+        return self.rule(
+            self.recommender.catalog, positives=[seed], negatives=list(self.disliked), exclude=self.visited, k=k
+        )
+
+    def start(self, seed: int, k: int) -> Slate:
+        """The landing slate (plain neighbours)."""
+        self.visited.append(seed)
+        return self._slate(seed, k)
+
+    def feedback(self, seed: int, mask: np.ndarray, k: int) -> Slate:
+        """Dislike the whole current seed (the mask is ignored)."""
+        self.disliked.append(seed)
+        return self._slate(seed, k)
+
+    def click(self, seed: int, k: int) -> Slate:
+        """Make a slate product the new seed; negatives carry over."""
+        self.visited.append(seed)
+        return self._slate(seed, k)
+
+
+def visited_ok(slate: Slate, visited: Sequence[int]) -> bool:
+    """True when no visited seed is in the slate (protocol invariant)."""
+    return not set(slate.product_ids) & set(visited)

@@ -1,0 +1,30 @@
+"""Whole-item baselines (Qdrant-style recommend strategies) on constructed vectors."""
+
+from __future__ import annotations
+
+from embeddings.tests.engine.ranking.constructed import catalog
+from evaluation.baselines import average_vector_slate, best_score_slate
+
+
+def _view():
+    # 1 = seed; 2 leans towards +y, 3 towards -y; 4 = far +y, the disliked seed direction
+    return catalog([[1, 0, 0], [1, 0.3, 0], [1, -0.3, 0], [0.2, 1, 0], [0.2, -1, 0.1]])
+
+
+def test_average_vector_moves_away_from_the_negatives():
+    view = _view()
+    plain = average_vector_slate(view, positives=[1], negatives=[], exclude=[1, 4], k=2)
+    steered = average_vector_slate(view, positives=[1], negatives=[4], exclude=[1, 4], k=2)
+    assert plain.product_ids[0] in (2, 3)
+    assert steered.product_ids[0] == 3 and steered.product_ids.index(3) < steered.product_ids.index(2)
+    cancel = average_vector_slate(view, positives=[1], negatives=[1], exclude=[1], k=3)
+    assert cancel.product_ids == average_vector_slate(view, positives=[1], negatives=[], exclude=[1], k=3).product_ids
+
+
+def test_best_score_ranks_positive_best_candidates_above_negative_best_ones():
+    slate = best_score_slate(_view(), positives=[1], negatives=[4], exclude=[1, 4], k=3)
+    # 2 and 3 are closest to the positive; 5 is closer to the positive than to the negative too
+    assert slate.product_ids[:2] == [2, 3] or slate.product_ids[:2] == [3, 2]
+    neg = best_score_slate(_view(), positives=[5], negatives=[2], exclude=[5, 2], k=3)
+    assert neg.product_ids[-1] == 1  # 1 is best matched by the negative (2): ranked last
+    assert all(item.score > neg.items[-1].score for item in neg.items[:-1])

@@ -1,1 +1,0 @@
-"""Simulated-shopper evaluation (docs/EVALUATION_PROTOCOL.md), framework-free: no Django imports here."""
