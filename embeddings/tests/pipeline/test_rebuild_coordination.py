@@ -1,31 +1,23 @@
 """Coalesced rebuilds against the real Redis: many finished batches schedule one rebuild; one rebuild at a time."""
 
-import os
 import time
 
 import pytest
-import redis
 
 from embeddings.models import IndexVersion
 from embeddings.services import coordination, embed_images_batch
 from embeddings.services.index_scheduling import index_rebuild_if_dirty, index_request_rebuild
 from embeddings.tests.products import make_products
 
-REDIS_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def with_redis(settings):
-    """Point coordination at the test Redis with a broker configured (not eager); clean keys around the test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
+def with_redis(settings, redis_client):
+    """Coordination on the test Redis with a broker configured (not eager); clean keys around the test."""
+    client = redis_client
     keys = (coordination.DIRTY_KEY, coordination.SCHEDULED_KEY, coordination.LOCK_KEY)
     client.delete(*keys)
-    settings.REDIS_URL = REDIS_URL
     settings.CELERY_TASK_ALWAYS_EAGER = False
     yield client
     client.delete(*keys)

@@ -1,13 +1,11 @@
 """Batches of dead workers: claims and heartbeats in the real Redis, the sweep queuing their pending images again."""
 
 import json
-import os
 import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
-import redis
 
 from catalog.models import EmbeddingStatus, ProductImage
 from config.celery_app import claim_embedding_batch
@@ -17,24 +15,18 @@ from embeddings.services.embedding_scheduling import embeddings_requeue_orphaned
 from embeddings.tasks import embed_images_task, requeue_stale_embeddings_task
 from embeddings.tests.products import make_products
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def with_redis(settings):
+def with_redis(redis_client):
     """Claims go to the test Redis (tasks still run in-process); claim and heartbeat keys cleaned around the test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    client = redis_client
 
     def clean():
         client.delete(coordination.EMBED_CLAIMS_KEY, *client.keys(coordination.WORKER_ALIVE_KEY.format(token="*")))
 
     clean()
-    settings.REDIS_URL = REDIS_URL
     yield client
     clean()
 
