@@ -19,6 +19,16 @@ CELERY_BIN = Path(sys.executable).with_name("celery")
 READY_TIMEOUT = 90
 
 
+def wait_for(condition, *, timeout: float, worker: WorkerProcess, what: str) -> None:
+    """Poll `condition` until it holds; fail with the worker's log after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; worker log:\n{worker.log()}")
+
+
 class WorkerProcess:
     """One worker process group (prefork parent + child) that can be started, SIGKILLed and restarted."""
 

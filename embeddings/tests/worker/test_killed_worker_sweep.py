@@ -16,22 +16,13 @@ from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding
 from embeddings.services import coordination
 from embeddings.tests.products import make_products
-from embeddings.tests.worker.conftest import WorkerProcess, worker_env
+from embeddings.tests.worker.conftest import WorkerProcess, wait_for, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery_worker]
 
 PHOTOS = 40
 BATCH = 8
 RECOVERY_LIMIT_SECONDS = 300
-
-
-def wait_for(condition, *, timeout: float, worker: WorkerProcess, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; worker log:\n{worker.log()}")
 
 
 def unacked_task_ids(broker) -> set[str]:

@@ -11,17 +11,9 @@ from embeddings.models import ImageEmbedding, IndexVersion
 from embeddings.selectors import nearest_products
 from embeddings.serving.catalog_reloader import reset_catalog_view
 from embeddings.tests.products import make_product, make_products
+from embeddings.tests.worker.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery_worker]
-
-
-def wait_for(condition, *, timeout: float, worker, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; worker log:\n{worker.log()}")
 
 
 def send_batches(sender, ids: list[int], size: int) -> None:
