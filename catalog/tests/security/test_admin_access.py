@@ -144,3 +144,18 @@ def test_staff_with_the_import_rights_can_import(client, no_import_task, django_
         response = client.post(url, {"csv_file": upload})
     job = ImportJob.objects.get()
     assert response.status_code == 302 and no_import_task == [(job.pk,)]
+
+
+@pytest.mark.parametrize("changelist", ["admin:catalog_product_changelist", "admin:catalog_importjob_changelist"])
+@pytest.mark.parametrize(
+    ("codenames", "shown"),
+    [
+        (("view_product", "view_importjob", "add_importjob"), False),
+        (("view_product", "view_importjob", "add_importjob", "add_product", "change_product"), True),
+    ],
+)
+def test_the_import_button_shows_only_to_those_who_may_import(client, changelist, codenames, shown):
+    _staff_with(client, *codenames)
+    page = client.get(reverse(changelist))
+    assert page.status_code == 200
+    assert (reverse("admin:catalog_importjob_import") in page.content.decode()) is shown
