@@ -14,6 +14,7 @@ pixel distance + 25 per differing articleType / gender / baseColour (the same pe
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,7 +104,9 @@ def catalog_structure(catalog, cache_dir: str | Path) -> np.ndarray:
         if (i + 1) % LOG_EVERY == 0:
             logger.info("structure descriptors: %d / %d", i + 1, len(cells))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, product_ids=catalog.product_ids, cells=cells)
+    partial = cache.with_name(f"{cache.stem}.{os.getpid()}.partial.npz")  # parallel workers never read half a file
+    np.savez(partial, product_ids=catalog.product_ids, cells=cells)
+    os.replace(partial, cache)
     return cells
 
 
