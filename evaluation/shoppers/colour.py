@@ -88,10 +88,13 @@ class ColourEyes:
     def looks(self, candidates: Sequence[int], target: int) -> np.ndarray:
         """look(c, target) for several candidates at once."""
         rows = np.array([self.row[int(c)] for c in candidates], dtype=np.int64)
-        t = self.row[int(target)]
-        pixel = np.linalg.norm(self.small[rows] - self.small[t], axis=1)
-        differing = (self.attributes[rows] != self.attributes[t]).sum(axis=1)
-        return pixel + ATTRIBUTE_PENALTY * differing
+        differing = (self.attributes[rows] != self.attributes[self.row[int(target)]]).sum(axis=1)
+        return self.pixel_distances(candidates, target) + ATTRIBUTE_PENALTY * differing
+
+    def pixel_distances(self, candidates: Sequence[int], target: int) -> np.ndarray:
+        """L2 between the candidates' and the target's 32x32 CIELAB images (no attribute penalty)."""
+        rows = np.array([self.row[int(c)] for c in candidates], dtype=np.int64)
+        return np.linalg.norm(self.small[rows] - self.small[self.row[int(target)]], axis=1)
 
     def large_lab(self, product_id: int) -> np.ndarray:
         """The product's 224x224 CIELAB image (LRU-cached)."""

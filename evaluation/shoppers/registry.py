@@ -16,7 +16,33 @@ def _colour(catalog: EvalCatalog, cache_dir: Path) -> Shopper:
     return Shopper("colour", ColourEyes.build(catalog, cache_dir), GridBrush())
 
 
-SHOPPERS: dict[str, Callable[[EvalCatalog, Path], Shopper]] = {"colour": _colour}
+def _structure(catalog: EvalCatalog, cache_dir: Path) -> Shopper:
+    from evaluation.shoppers.structure import StructureEyes
+
+    return Shopper("structure", StructureEyes.build(catalog, cache_dir), GridBrush())
+
+
+def _colour_human(catalog: EvalCatalog, cache_dir: Path) -> Shopper:
+    from evaluation.shoppers.colour import ColourEyes
+    from evaluation.shoppers.human_brush import HumanBrush
+
+    return Shopper("colour+human", ColourEyes.build(catalog, cache_dir), HumanBrush())
+
+
+def _structure_human(catalog: EvalCatalog, cache_dir: Path) -> Shopper:
+    from evaluation.shoppers.human_brush import HumanBrush
+    from evaluation.shoppers.structure import StructureEyes
+
+    return Shopper("structure+human", StructureEyes.build(catalog, cache_dir), HumanBrush())
+
+
+# name -> factory(catalog, cache_dir): colour / structure eyes, each with the grid brush or the human brush
+SHOPPERS: dict[str, Callable[[EvalCatalog, Path], Shopper]] = {
+    "colour": _colour,
+    "structure": _structure,
+    "colour+human": _colour_human,
+    "structure+human": _structure_human,
+}
 
 
 def load_shopper(spec: str, catalog: EvalCatalog, cache_dir: str | Path) -> Shopper:
