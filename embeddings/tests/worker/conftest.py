@@ -19,13 +19,13 @@ CELERY_BIN = Path(sys.executable).with_name("celery")
 READY_TIMEOUT = 90
 
 
-def wait_for(condition, *, timeout: float, worker: WorkerProcess, what: str) -> None:
+def wait_for(condition, *, timeout: float, worker: WorkerProcess, what: str, poll_seconds: float = 0.25) -> None:
     """Poll `condition` until it holds; fail with the worker's log after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.25)
+        time.sleep(poll_seconds)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; worker log:\n{worker.log()}")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding, IndexVersion
+from embeddings.services import coordination
 from embeddings.selectors import nearest_products
 from embeddings.serving.catalog_reloader import reset_catalog_view
 from embeddings.tests.products import make_product, make_products
@@ -49,9 +50,15 @@ def test_new_images_embedded_and_indexed_end_to_end(worker, worker_settings, sen
 def test_killed_worker_loses_nothing_and_embeds_each_image_once(worker, worker_settings, sender, broker, backbone):
     images = make_products(12, offset=100)
     ids = [i.id for i in images]
-    send_batches(sender, ids, 2)
-    wait_for(lambda: ImageEmbedding.objects.count() >= 2, timeout=120, worker=worker, what="the first batch")
-    worker.kill()  # SIGKILL parent and pool child while the next batch runs
+    broker.delete(coordination.EMBED_CLAIMS_KEY)
+    send_batches(sender, ids, 6)
+    # The module's worker is warm: a batch of 6 takes a few hundred ms, too short to aim at by counting finished
+    # rows. Kill the moment the first batch claims its images (the claim is written as the task starts).
+    wait_for(
+        lambda: broker.hlen(coordination.EMBED_CLAIMS_KEY) >= 1, timeout=120, worker=worker, what="a claimed batch",
+        poll_seconds=0.005,
+    )
+    worker.kill()  # SIGKILL parent and pool child while the batch runs
     done_at_kill = ImageEmbedding.objects.count()
     assert done_at_kill < len(ids), "the worker finished everything before it could be killed"
     assert broker.hlen("unacked") >= 1  # a batch was in flight, unacknowledged
