@@ -1,4 +1,4 @@
-"""The evaluation run end to end (framework-free): episodes, runs, JSON lines and the markdown section."""
+"""The evaluation end to end (framework-free): plan, parallel runs, JSON lines and the markdown report."""
 
 from __future__ import annotations
 
@@ -6,15 +6,11 @@ import dataclasses
 import json
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from embeddings.engine.recommender import Recommender
-from evaluation.data import EvalCatalog
-from evaluation.episodes import draw_episodes
-from evaluation.evaluate import RUNS, run_evaluation
-from evaluation.shoppers import Shopper
-from evaluation.tables import markdown_section, write_jsonl
+from evaluation.parallel import EvaluationContext, Plan, evaluate_plan
+from evaluation.tables import markdown_report, write_jsonl
 
 
 def git_revision(cwd: str | Path = ".") -> str:
@@ -29,36 +25,43 @@ def git_revision(cwd: str | Path = ".") -> str:
 
 def evaluate_and_report(
     *,
-    recommender: Recommender,
-    catalog: EvalCatalog,
-    shopper: Shopper,
-    episodes: int,
-    seed: int,
+    factory: Callable[[], EvaluationContext],
+    plan: Plan,
+    engine_config,
     command: str,
-    jsonl: str | Path | None,
-    markdown: str | Path | None,
-    title: str,
-    runs: Sequence[tuple[str, int]] = RUNS,
-    use_shown: bool = True,
+    jobs: int = 1,
+    jsonl: str | Path | None = None,
+    markdown: str | Path | None = None,
+    title: str = "",
+    progress: Callable[[str], None] | None = None,
 ) -> str:
-    """Run the protocol, append JSON lines, append a markdown section; returns the section."""
+    """Run the plan; append JSON lines (header, summaries, improvements, seen, episodes) and the markdown report."""
     started = time.time()
-    result = run_evaluation(recommender, catalog, shopper, draw_episodes(catalog, episodes, seed), runs, use_shown)
+    results = evaluate_plan(factory, plan, jobs=jobs, progress=progress)
     header = {
         "command": command,
-        "random seed": seed,
-        "episodes per policy": episodes,
+        "random seed": plan.seed,
+        "episodes per run": plan.episodes,
+        "shopper models": ", ".join(r.shopper for r in results[:: len(plan.families)]),
+        "episode families": ", ".join(plan.families),
         "git revision": git_revision(),
-        "engine config": json.dumps(dataclasses.asdict(recommender.config)),
+        "engine config": json.dumps(dataclasses.asdict(engine_config)),
+        "processes": jobs,
         "wall time": f"{time.time() - started:.0f} s",
     }
-    section = markdown_section(title, header, result.summaries(), result.improvements(seed))
+    summaries = [s for r in results for s in r.summaries()]
+    improvements = [i for r in results for i in r.improvements(plan.seed)]
+    seen = [s for r in results for s in r.seen()]
+    title = title or f"Seed {plan.seed}, {plan.episodes} episodes"
+    report = markdown_report(title, header, summaries, improvements, seen)
     if jsonl:
-        rows = [{"kind": "summary", "seed": seed, **s} for s in result.summaries()]
-        rows += [{"kind": "improvement", "seed": seed, **i} for i in result.improvements(seed)]
-        rows += [{"kind": "episode", "seed": seed, **r} for r in result.episode_rows()]
+        rows = [{"kind": "header", **header}]
+        rows += [{"kind": "summary", "seed": plan.seed, **s} for s in summaries]
+        rows += [{"kind": "improvement", "seed": plan.seed, **i} for i in improvements]
+        rows += [{"kind": "seen", "seed": plan.seed, **s} for s in seen]
+        rows += [{"kind": "episode", "seed": plan.seed, **e} for r in results for e in r.episode_rows()]
         write_jsonl(jsonl, rows)
     if markdown:
         with open(markdown, "a", encoding="utf-8") as handle:
-            handle.write("\n" + section)
-    return section
+            handle.write("\n" + report)
+    return report

@@ -12,7 +12,7 @@ from PIL import Image
 
 from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import FeedbackSignal, Slate
-from evaluation.baselines import average_vector_slate, best_score_slate
+from evaluation.baselines import average_vector_slate, best_score_slate, sum_scores_slate
 
 
 class SessionEngine(Protocol):
@@ -79,22 +79,41 @@ class ClickShownSession(RegionSession):
 
 
 class WholeItemSession:
-    """Whole-item negatives: the current seed is the positive, every disliked seed a negative (Qdrant rules)."""
+    """Whole-item feedback as a vector database does it (Qdrant's rules), never re-showing a product.
 
-    RULES = {"average_vector": average_vector_slate, "best_score": best_score_slate}
+    Negatives: every seed the shopper disliked. Positives: the seeds the shopper moved to (clicked) and did not
+    dislike; when there is none (the only seed so far was disliked) the current seed, so the query still means
+    "like this, not these". Every product shown in the session is excluded from later slates, as the region engine
+    and no-repeat click-only do, so no rule can show the same slate twice.
+    """
+
+    RULES = {"average_vector": average_vector_slate, "best_score": best_score_slate, "sum_scores": sum_scores_slate}
 
     def __init__(self, recommender: Recommender, rule: str) -> None:
         self.recommender = recommender
         self.rule = self.RULES[rule]
         self.disliked: list[int] = []
         self.visited: list[int] = []
+        self.shown: list[int] = []
+
+    def positives(self, seed: int) -> list[int]:
+        """Clicked seeds not disliked, else the current seed."""
+        return [v for v in self.visited if v not in self.disliked] or [seed]
 
     def _slate(self, seed: int, k: int) -> Slate:
+        exclude = tuple(self.visited) + tuple(self.shown)
         if not self.disliked:
-            return self.recommender.similar(product_id=seed, k=k, exclude=tuple(self.visited))
-        return self.rule(
-            self.recommender.catalog, positives=[seed], negatives=list(self.disliked), exclude=self.visited, k=k
-        )
+            slate = self.recommender.similar(product_id=seed, k=k, exclude=exclude)
+        else:
+            slate = self.rule(
+                self.recommender.catalog,
+                positives=self.positives(seed),
+                negatives=list(self.disliked),
+                exclude=set(exclude),
+                k=k,
+            )
+        self.shown.extend(slate.product_ids)
+        return slate
 
     def start(self, seed: int, k: int) -> Slate:
         """The landing slate (plain neighbours)."""
@@ -103,7 +122,8 @@ class WholeItemSession:
 
     def feedback(self, seed: int, mask: np.ndarray, k: int) -> Slate:
         """Dislike the whole current seed (the mask is ignored)."""
-        self.disliked.append(seed)
+        if seed not in self.disliked:
+            self.disliked.append(seed)
         return self._slate(seed, k)
 
     def click(self, seed: int, k: int) -> Slate:

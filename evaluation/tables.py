@@ -1,7 +1,8 @@
-"""JSON lines and the markdown table of an evaluation run."""
+"""JSON lines and the markdown tables of an evaluation (protocol v2, "Figures to report")."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,50 +10,79 @@ from typing import Any
 
 
 def write_jsonl(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Append rows as JSON lines."""
+    """Append rows as JSON lines (gzip-compressed when the name ends in .gz)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "at", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, sort_keys=True) + "\n")
 
 
-def _fmt_interval(r: dict[str, float]) -> str:
-    return f"{100 * r['improvement']:+.0f}% [{100 * r['low']:+.0f}%, {100 * r['high']:+.0f}%]"
+def _interval(r: dict[str, float]) -> str:
+    return f"{100 * r['improvement']:+.0f}% [{100 * r['low']:+.0f}, {100 * r['high']:+.0f}]"
 
 
-def markdown_table(summaries: Sequence[dict[str, Any]]) -> str:
-    """One row per (engine, policy): success, slates to success, step time."""
+def summary_table(summaries: Sequence[dict[str, Any]]) -> str:
+    """One row per (shopper, family, run): success in 15 slates, slates to success, engine time."""
     lines = [
-        "| engine | policy | strict success | lenient success | strict slates mean / median | "
-        "lenient slates mean / median | step ms p50 / p95 | feedback ms p50 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| shopper | family | run | strict success | lenient success | strict slates mean / median | "
+        "lenient slates mean / median | step ms p50 | feedback ms p50 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in summaries:
         lines.append(
-            f"| {s['engine']} | {s['policy']} | {s['strict_success']:.3f} | {s['lenient_success']:.3f} | "
+            f"| {s['shopper']} | {s['family']} | {s['run']} | "
+            f"{s['strict_success']:.2f} | {s['lenient_success']:.2f} | "
             f"{s['strict_mean_slates']:.2f} / {s['strict_median_slates']:.0f} | "
             f"{s['lenient_mean_slates']:.2f} / {s['lenient_median_slates']:.0f} | "
-            f"{s['step_ms_median']:.1f} / {s['step_ms_p95']:.1f} | {s['feedback_ms_median']:.1f} |"
+            f"{s['step_ms_median']:.1f} | {s['feedback_ms_median']:.1f} |"
         )
     return "\n".join(lines)
 
 
 def improvements_table(improvements: Sequence[dict[str, Any]]) -> str:
-    """Relative improvement in mean slates to success, with 95% bootstrap intervals."""
-    lines = ["| comparison | strict slates | lenient slates |", "|---|---|---|"]
+    """Relative improvement in mean slates to success (positive = fewer slates), with 95% paired bootstrap."""
+    lines = ["| shopper | family | comparison | strict slates | lenient slates |", "|---|---|---|---|---|"]
     for imp in improvements:
-        lines.append(f"| {imp['name']} | {_fmt_interval(imp['strict'])} | {_fmt_interval(imp['lenient'])} |")
+        lines.append(
+            f"| {imp['shopper']} | {imp['family']} | {imp['name']} | {_interval(imp['strict'])} | "
+            f"{_interval(imp['lenient'])} |"
+        )
     return "\n".join(lines)
 
 
-def markdown_section(
-    title: str, header: dict[str, Any], summaries: Sequence[dict], improvements: Sequence[dict]
+def seen_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Person-facing figures: per run and feedback, the plain slate of the seed against the slate after feedback."""
+    by_key: dict[tuple, dict[str, dict]] = {}
+    for row in rows:
+        by_key.setdefault((row["shopper"], row["family"], row["run"], row["feedback"]), {})[row["slate"]] = row
+    lines = [
+        "| shopper | family | run | feedback | type kept plain -> after | kept outside plain -> after | "
+        "changed inside plain -> after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (shopper, family, run, feedback), pair in by_key.items():
+        plain, after = pair.get("plain"), pair.get("after")
+        if not (plain and after):
+            continue
+        lines.append(
+            f"| {shopper} | {family} | {run} | {feedback} | {plain['type_kept']:.2f} -> {after['type_kept']:.2f} | "
+            f"{plain['kept_outside']:.2f} -> {after['kept_outside']:.2f} | "
+            f"{plain['changed_inside']:.2f} -> {after['changed_inside']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def markdown_report(
+    title: str, header: dict[str, Any], summaries: Sequence[dict], improvements: Sequence[dict], seen: Sequence[dict]
 ) -> str:
-    """A complete markdown section for one run: how it was made, the table, the improvements."""
+    """A complete markdown section for one evaluation: how it was made and its three tables."""
     meta = "\n".join(f"- {key}: `{value}`" for key, value in header.items())
     return (
-        f"## {title}\n\n{meta}\n\n{markdown_table(summaries)}\n\n"
-        f"Relative improvement in mean slates to success (positive = fewer slates; 95% paired bootstrap):\n\n"
-        f"{improvements_table(improvements)}\n"
+        f"## {title}\n\n{meta}\n\n### Success and slates to success\n\n{summary_table(summaries)}\n\n"
+        f"### Improvement in mean slates to success (positive = fewer slates; 95% paired bootstrap)\n\n"
+        f"{improvements_table(improvements)}\n\n"
+        f"### What a person sees (shopper's own descriptors; plain slate of the same seed -> slate after feedback)\n\n"
+        f"{seen_table(seen)}\n"
     )

@@ -65,6 +65,7 @@ class ColourEyes:
         self.attributes = np.asarray(attributes)  # (n, 3) codes of articleType, gender, baseColour
         self.image_path = image_path
         self._large: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cells: dict[int, np.ndarray] = {}  # small (GRID, GRID, 3) grids: kept for every product seen
 
     @classmethod
     def build(cls, catalog, cache_dir: str | Path) -> ColourEyes:
@@ -121,5 +122,8 @@ class ColourEyes:
         return lab_foreground_pixels(self.large_lab(product))
 
     def cell_descriptors(self, product: int) -> np.ndarray:
-        """(GRID, GRID, 3) mean CIELAB per cell."""
-        return lab_cells(self.large_lab(product))
+        """(GRID, GRID, 3) mean CIELAB per cell (memoised: the person-facing figures ask for many products)."""
+        pid = int(product)
+        if pid not in self._cells:
+            self._cells[pid] = lab_cells(self.large_lab(pid))
+        return self._cells[pid]

@@ -37,3 +37,31 @@ def tiny_catalog_dir(tmp_path_factory) -> Path:
     for row in rows:
         shutil.copyfile(SHARED_CATALOG / "images" / f"{row['id']}.jpg", folder / "images" / f"{row['id']}.jpg")
     return folder
+
+
+SMALL_TYPES = ("Tshirts", "Casual Shoes")
+SMALL_PER_TYPE = 36  # above the protocol's 30 products per articleType, so episodes can be drawn
+
+
+@pytest.fixture(scope="session")
+def small_catalog_dir(tmp_path_factory) -> Path:
+    """A catalog folder with the first 36 men's products of two articleTypes from the shared catalog."""
+    folder = tmp_path_factory.mktemp("small-catalog")
+    (folder / "images").mkdir()
+    taken: dict[str, int] = {}
+    rows = []
+    with open(SHARED_CATALOG / "styles.csv", newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields = reader.fieldnames
+        for row in reader:
+            kind = row["articleType"]
+            if kind in SMALL_TYPES and row["gender"] == "Men" and taken.get(kind, 0) < SMALL_PER_TYPE:
+                taken[kind] = taken.get(kind, 0) + 1
+                rows.append(row)
+    with open(folder / "styles.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        shutil.copyfile(SHARED_CATALOG / "images" / f"{row['id']}.jpg", folder / "images" / f"{row['id']}.jpg")
+    return folder

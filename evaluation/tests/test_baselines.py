@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from embeddings.tests.engine.ranking.constructed import catalog
-from evaluation.baselines import average_vector_slate, best_score_slate
+from evaluation.baselines import average_vector_slate, best_score_slate, sum_scores_slate
 
 
 def _view():
@@ -28,3 +28,22 @@ def test_best_score_ranks_positive_best_candidates_above_negative_best_ones():
     neg = best_score_slate(_view(), positives=[5], negatives=[2], exclude=[5, 2], k=3)
     assert neg.product_ids[-1] == 1  # 1 is best matched by the negative (2): ranked last
     assert all(item.score > neg.items[-1].score for item in neg.items[:-1])
+
+
+def test_best_score_counts_a_tie_as_negative_as_qdrant_does():
+    # the seed (1) both positive and negative: every candidate's best positive equals its best negative
+    tie = best_score_slate(_view(), positives=[1], negatives=[1], exclude=[1], k=4)
+    assert all(item.score <= 0 for item in tie.items)  # nobody is positive-best
+    view = _view()
+    seed = view.features([1]).vectors[0]
+    sims = {i: float(view.features([i]).vectors[0] @ seed) for i in tie.product_ids}
+    assert tie.product_ids == sorted(sims, key=lambda i: sims[i])  # least like the disliked seed first
+
+
+def test_sum_scores_adds_positive_and_subtracts_negative_similarities():
+    view = _view()
+    slate = sum_scores_slate(view, positives=[1], negatives=[4], exclude=[1, 4], k=3)
+    vec = {i: view.features([i]).vectors[0] for i in (1, 2, 3, 4, 5)}
+    expected = {i: float(vec[i] @ vec[1] - vec[i] @ vec[4]) for i in (2, 3, 5)}
+    assert slate.product_ids == sorted(expected, key=lambda i: -expected[i])
+    assert [round(item.score, 5) for item in slate.items] == [round(expected[i], 5) for i in slate.product_ids]

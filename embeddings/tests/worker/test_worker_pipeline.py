@@ -8,8 +8,8 @@ import pytest
 
 from catalog.models import EmbeddingStatus, ProductImage
 from embeddings.models import ImageEmbedding, IndexVersion
-from embeddings.services import coordination
 from embeddings.selectors import nearest_products
+from embeddings.services import coordination
 from embeddings.serving.catalog_reloader import reset_catalog_view
 from embeddings.tests.products import make_product, make_products
 from embeddings.tests.worker.conftest import wait_for
@@ -55,7 +55,10 @@ def test_killed_worker_loses_nothing_and_embeds_each_image_once(worker, worker_s
     # The module's worker is warm: a batch of 6 takes a few hundred ms, too short to aim at by counting finished
     # rows. Kill the moment the first batch claims its images (the claim is written as the task starts).
     wait_for(
-        lambda: broker.hlen(coordination.EMBED_CLAIMS_KEY) >= 1, timeout=120, worker=worker, what="a claimed batch",
+        lambda: broker.hlen(coordination.EMBED_CLAIMS_KEY) >= 1,
+        timeout=120,
+        worker=worker,
+        what="a claimed batch",
         poll_seconds=0.005,
     )
     worker.kill()  # SIGKILL parent and pool child while the batch runs

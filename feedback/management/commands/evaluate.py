@@ -1,88 +1,106 @@
-"""manage.py evaluate: the simulated-shopper protocol against the engine (docs/EVALUATION_PROTOCOL.md)."""
+"""manage.py evaluate: the simulated-shopper protocol v2 against the engine (docs/EVALUATION.md)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
-import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluation.data import EvalCatalog
+from evaluation.episodes import FAMILIES
+from evaluation.evaluate import RUNS, runs_named
+from evaluation.parallel import Plan
+from evaluation.shoppers import SHOPPERS
 
 
-def catalog_from_db(view) -> EvalCatalog:
-    """Active products in the index with a primary image file, as the evaluation catalog (ids = Product pks)."""
-    from catalog.models import ProductImage
-
-    rows = {}
-    images = ProductImage.objects.filter(product__is_active=True).exclude(file="").select_related("product")
-    for image in images.order_by("product_id", "position", "pk"):
-        product = image.product
-        if product.pk in rows or product.pk not in view:
-            continue
-        rows[product.pk] = (product.article_type, product.gender, product.base_colour, image.file.path)
-    ids = sorted(rows)
-    return EvalCatalog(
-        product_ids=np.array(ids, dtype=np.int64),
-        article_type=np.array([rows[i][0] for i in ids]),
-        gender=np.array([rows[i][1] for i in ids]),
-        colour=np.array([rows[i][2] for i in ids]),
-        paths=np.array([rows[i][3] for i in ids]),
-    )
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class Command(BaseCommand):
-    help = "Run the simulated-shopper evaluation; append JSON lines and a markdown table (docs/EVALUATION.md)."
+    help = (
+        "Run the simulated-shopper evaluation (every shopper model x episode family x run by default); append "
+        "JSON lines and a markdown report. --tune chooses engine settings on tuning shoppers and seeds instead."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--episodes", type=int, default=300)
+        parser.add_argument("--episodes", type=int, default=300, help="episodes per run (protocol: at least 300)")
         parser.add_argument("--seed", type=int, default=1, help="random seed of the episodes")
+        parser.add_argument(
+            "--shopper",
+            action="append",
+            default=[],
+            help=f"shopper model: {', '.join(SHOPPERS)} or module:Class (repeat; default: all registered)",
+        )
+        parser.add_argument("--family", action="append", choices=FAMILIES, default=[], help="repeat; default both")
+        parser.add_argument(
+            "--runs", default="", help=f"comma-separated runs (default all): {', '.join(r.name for r in RUNS)}"
+        )
+        parser.add_argument("--jobs", type=int, default=1, help="worker processes (2 uses both cores here)")
         parser.add_argument("--catalog-dir", help="standalone mode: read this catalog folder (styles.csv, images/)")
-        parser.add_argument("--features-cache", default="/tmp/lookaway-eval", help="standalone: feature cache dir")
-        parser.add_argument("--jsonl", default="", help="append results as JSON lines to this file")
-        parser.add_argument("--markdown", default="", help="append the markdown section to this file")
+        parser.add_argument("--features-cache", default="/tmp/lookaway-eval", help="feature and shopper caches")
+        parser.add_argument("--jsonl", default="", help="append results as JSON lines (.gz: compressed)")
+        parser.add_argument("--markdown", default="", help="append the markdown report to this file")
         parser.add_argument("--title", default="")
-        parser.add_argument("--no-shown", action="store_true", help="do not pass earlier slates as weak negatives")
         parser.add_argument("--engine", default="{}", help="JSON overrides of EngineConfig fields")
+        parser.add_argument("--tune", action="store_true", help="run the tuning grid (evaluation/tune.py) instead")
+        parser.add_argument("--grid", default="", help="--tune: the grid file (default evaluation/tune_grid.json)")
 
     def handle(self, *args, **opts) -> None:
-        import json
-
         from embeddings.serving.shared_recommender import engine_config
+        from feedback.evaluation_context import DatabaseContext, StandaloneContext
+
+        try:
+            overrides = json.loads(opts["engine"])
+            config = engine_config(overrides)
+            runs = runs_named(_csv(opts["runs"])) if opts["runs"] else RUNS
+        except (ValueError, TypeError) as exc:
+            raise CommandError(str(exc)) from exc
+        # one TensorFlow / BLAS thread per worker process: the processes use the cores
+        if opts["jobs"] > 1:
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[var] = "1"
+            os.environ["LOOKAWAY_TF_INTRA_OP_THREADS"] = os.environ["LOOKAWAY_TF_INTER_OP_THREADS"] = "1"
+
+        def factory_for(engine: dict):
+            if opts["catalog_dir"]:
+                return StandaloneContext(opts["catalog_dir"], opts["features_cache"], engine)
+            return DatabaseContext(opts["features_cache"], engine)
+
+        command = "python manage.py evaluate " + " ".join(sys.argv[2:])
+        if opts["tune"]:
+            from evaluation.tune import DEFAULT_GRID, tune
+
+            grid = opts["grid"] or DEFAULT_GRID
+            report = tune(factory_for, grid, jobs=opts["jobs"], command=command, progress=self.stderr.write)
+            if opts["markdown"]:
+                with open(opts["markdown"], "a", encoding="utf-8") as handle:
+                    handle.write("\n" + report)
+            self.stdout.write(report)
+            return
+
         from evaluation.cli import evaluate_and_report
-        from evaluation.shoppers import load_shopper
 
-        config = engine_config(json.loads(opts["engine"]))
-        cache_dir = opts["features_cache"]
-        if opts["catalog_dir"]:
-            from embeddings.serving.backbone import get_backbone
-            from evaluation.standalone import build_standalone
-
-            recommender, catalog = build_standalone(
-                opts["catalog_dir"], get_backbone(), opts["features_cache"], config
-            )
-        else:
-            from embeddings.engine.recommender import Recommender
-            from embeddings.serving.shared_recommender import get_recommender
-
-            shared = get_recommender()
-            recommender = Recommender(backbone=shared.backbone, catalog=shared.catalog, config=config)
-            catalog = catalog_from_db(recommender.catalog)
-            if len(catalog.product_ids) == 0:
-                raise CommandError("no active products with images in the database; import the catalog first")
-            cache_dir = os.path.join(cache_dir, "db")  # database ids differ from the folder's: own shopper-image cache
-        shopper = load_shopper("colour", catalog, cache_dir)
-        section = evaluate_and_report(
-            recommender=recommender,
-            catalog=catalog,
-            shopper=shopper,
+        plan = Plan(
+            shoppers=tuple(opts["shopper"] or SHOPPERS),
+            families=tuple(opts["family"] or FAMILIES),
+            runs=runs,
             episodes=opts["episodes"],
             seed=opts["seed"],
-            command="python manage.py " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "evaluate",
-            jsonl=opts["jsonl"] or None,
-            markdown=opts["markdown"] or None,
-            title=opts["title"] or f"Seed {opts['seed']}, {opts['episodes']} episodes",
-            use_shown=not opts["no_shown"],
         )
-        self.stdout.write(section)
+        try:
+            report = evaluate_and_report(
+                factory=factory_for(overrides),
+                plan=plan,
+                engine_config=config,
+                command=command,
+                jobs=opts["jobs"],
+                jsonl=opts["jsonl"] or None,
+                markdown=opts["markdown"] or None,
+                title=opts["title"],
+                progress=self.stderr.write,
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(report)
