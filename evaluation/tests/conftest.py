@@ -30,6 +30,11 @@ def tiny_catalog_dir(tmp_path_factory) -> Path:
         rows = [row for row in reader if row["id"] in wanted]
         fields = reader.fieldnames
     assert len(rows) == len(TINY_IDS)
+    return write_catalog(folder, rows, fields)
+
+
+def write_catalog(folder: Path, rows: list[dict], fields) -> Path:
+    """styles.csv with these rows and their photos copied from the shared catalog into `folder`."""
     with open(folder / "styles.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
@@ -58,10 +63,4 @@ def small_catalog_dir(tmp_path_factory) -> Path:
             if kind in SMALL_TYPES and row["gender"] == "Men" and taken.get(kind, 0) < SMALL_PER_TYPE:
                 taken[kind] = taken.get(kind, 0) + 1
                 rows.append(row)
-    with open(folder / "styles.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    for row in rows:
-        shutil.copyfile(SHARED_CATALOG / "images" / f"{row['id']}.jpg", folder / "images" / f"{row['id']}.jpg")
-    return folder
+    return write_catalog(folder, rows, fields)

@@ -5,24 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from embeddings.engine.types import Slate, SlateItem
-from evaluation.data import EvalCatalog
 from evaluation.episodes import draw_episodes
 from evaluation.metrics import relative_improvement, summarise
 from evaluation.runner import EpisodeResult, EpisodeRunner
 from evaluation.shoppers import GridBrush, Shopper
 from evaluation.shoppers.colour import ColourEyes
-
-
-def _catalog(n: int = 80) -> EvalCatalog:
-    ids = np.arange(100, 100 + n)
-    types = np.array(["Tshirts"] * 40 + ["Shoes"] * 30 + ["Rare"] * (n - 70))
-    gender = np.array(["Men", "Women"] * (n // 2))
-    colour = np.array(["Red", "Blue", "Green", "Black"] * (n // 4))
-    return EvalCatalog(ids, types, gender, colour, paths=np.array([""] * n))
+from evaluation.tests.made_up import made_up_catalog
 
 
 def test_episodes_follow_the_protocol_and_are_reproducible():
-    cat = _catalog()
+    cat = made_up_catalog()
     episodes = draw_episodes(cat, 50, seed=3)
     assert episodes == draw_episodes(cat, 50, seed=3)
     row = {int(p): i for i, p in enumerate(cat.product_ids)}

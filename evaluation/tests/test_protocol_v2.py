@@ -13,18 +13,11 @@ from evaluation.episodes import Episode, draw_episodes
 from evaluation.runner import EpisodeRunner
 from evaluation.seen import cell_coverage, what_is_seen
 from evaluation.shoppers import GRID, GridBrush, Shopper
-
-
-def _catalog(n: int = 80) -> EvalCatalog:
-    ids = np.arange(100, 100 + n)
-    types = np.array(["Tshirts"] * 40 + ["Shoes"] * 30 + ["Rare"] * (n - 70))
-    gender = np.array(["Men", "Women"] * (n // 2))
-    colour = np.array(["Red", "Blue", "Green", "Black"] * (n // 4))
-    return EvalCatalog(ids, types, gender, colour, paths=np.array([""] * n))
+from evaluation.tests.made_up import made_up_catalog
 
 
 def test_same_colour_episodes_share_type_gender_and_colour_but_never_start_at_the_target():
-    cat = _catalog()
+    cat = made_up_catalog()
     row = {int(p): i for i, p in enumerate(cat.product_ids)}
     episodes = draw_episodes(cat, 40, seed=5, family="same-colour")
     assert episodes == draw_episodes(cat, 40, seed=5, family="same-colour")
@@ -37,7 +30,7 @@ def test_same_colour_episodes_share_type_gender_and_colour_but_never_start_at_th
 
 
 def test_episodes_refuse_a_catalog_too_small_or_an_unknown_family():
-    small = _catalog()
+    small = made_up_catalog()
     tiny = EvalCatalog(
         *(column[:20] for column in (small.product_ids, small.article_type, small.gender)),
         small.colour[:20],
