@@ -131,3 +131,25 @@ def test_landing_query_count_is_unchanged_by_the_recommendable_rule(
     with django_assert_num_queries(6):
         response = client.get(reverse("shop:landing"))
     assert len(names(response)) == 3
+
+
+@pytest.mark.parametrize("path", ["/shop/999999/", "/shop/abc/", "/no/such/page/"])
+def test_the_shops_own_404_page_shows_even_under_debug(client: Client, settings, path):
+    settings.DEBUG = True
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Browse the catalog" in html and "We couldn't find that page" in html
+    assert "URLconf" not in html and "DEBUG = True" not in html
+
+
+def test_api_404s_stay_json_under_debug(client: Client, settings, products):
+    settings.DEBUG = True
+    response = client.get("/api/v1/products/999999/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+
+
+def test_a_missing_slash_still_redirects_under_debug(client: Client, settings, products):
+    settings.DEBUG = True
+    response = client.get(f"/shop/{products['bag'].pk}")
+    assert response.status_code == 301 and response["Location"] == f"/shop/{products['bag'].pk}/"
