@@ -306,3 +306,37 @@ def test_feedback_still_lands_on_this_seed_after_another_tab_moved_the_session(d
     assert shop.seed_id == seed
     # Chrome logs the refused first attempt (400) as a failed resource; nothing else may be logged.
     assert [error for error in shop.console_errors if not EXPECTED_FAILURE.match(error)] == []
+
+
+# --- the pop-out opens on real pointer movement only, and never lists the seed ---------------------------------
+POPOUT_QUIET_MS = 1200  # well past the pop-out's 350 ms hover delay
+
+
+def follow(shop: ShopPage, product_id: int) -> None:
+    shop.page.wait_for_url(f"**/shop/{product_id}/")
+    shop.page.wait_for_function(f"() => document.querySelector('#shop').dataset.productId === '{product_id}'")
+    shop.wait_idle()
+
+
+def test_popout_does_not_open_by_itself_under_a_still_pointer(desktop: ShopPage, shop_catalog):
+    shop = desktop
+    shop.page.set_viewport_size({"width": 1280, "height": 1800})  # the whole slate on screen: no scrolling
+    seed = shop_catalog.by_type["Handbags"][0]
+    shop.open(seed)
+    popout = shop.page.locator("[data-popout]")
+    target = shop.slate_ids()[1]
+    shop.page.click(f".slate-card[data-product-id='{target}'] .slate-card__media")  # the pointer then stays still
+    follow(shop, target)
+    shop.page.wait_for_timeout(POPOUT_QUIET_MS)  # new cards came under the still pointer
+    assert popout.is_hidden()
+
+    shop.page.go_back()
+    follow(shop, seed)
+    shop.page.wait_for_timeout(POPOUT_QUIET_MS)
+    assert popout.is_hidden()
+
+    # Moving the pointer over a card still opens it.
+    box = shop.page.locator(".slate .slate-card").nth(2).bounding_box()
+    shop.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3, steps=5)
+    popout.locator(".popout__link").first.wait_for()
+    assert shop.console_errors == []
