@@ -340,3 +340,26 @@ def test_popout_does_not_open_by_itself_under_a_still_pointer(desktop: ShopPage,
     shop.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3, steps=5)
     popout.locator(".popout__link").first.wait_for()
     assert shop.console_errors == []
+
+
+def test_popout_never_lists_the_product_being_viewed(desktop: ShopPage, shop_catalog):
+    seed = shop_catalog.by_type["Tshirts"][0]
+    shop = desktop.open(seed)
+    # A recommendation whose own nearest neighbours include the seed (close neighbours usually do).
+    card_id = shop.page.evaluate(
+        """async ({ids, seed}) => {
+            for (const id of ids) {
+                const data = await (await fetch(`/api/v1/products/${id}/similar/?k=4`)).json();
+                if (data.results.some((item) => item.product.id === seed)) return id;
+            }
+            return null;
+        }""",
+        {"ids": shop.slate_ids(), "seed": seed},
+    )
+    assert card_id is not None, "no recommendation lists the seed among its own neighbours"
+    shop.page.locator(f".slate-card[data-product-id='{card_id}'] .slate-card__media").hover()
+    links = shop.page.locator("[data-popout] .popout__link")
+    links.first.wait_for()
+    listed = [int(links.nth(i).get_attribute("data-product-id")) for i in range(links.count())]
+    assert len(listed) == 4 and seed not in listed and card_id not in listed
+    assert shop.console_errors == []

@@ -32,6 +32,7 @@ class Shop {
       shopUrl,
       onSelect: (id) => this.goTo(id),
       onError: (error) => this.showError(error),
+      currentSeed: () => this.productId,
     });
     this.submitButton = $(root, "[data-submit-feedback]");
     this.clearButton = $(root, "[data-paint-clear]");

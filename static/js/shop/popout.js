@@ -18,13 +18,15 @@ export class Popout {
    * @param {(id: number) => string} options.shopUrl  the shopping-page URL of a product
    * @param {(id: number) => void} options.onSelect  called when a product in the pop-out is chosen
    * @param {(error: Error) => void} options.onError  called when the recommendations cannot be loaded
+   * @param {() => number} options.currentSeed  the product being viewed: never listed in the pop-out
    */
-  constructor(element, api, { shopUrl, onSelect, onError }) {
+  constructor(element, api, { shopUrl, onSelect, onError, currentSeed }) {
     this.element = element;
     this.api = api;
     this.shopUrl = shopUrl;
     this.onSelect = onSelect;
     this.onError = onError;
+    this.currentSeed = currentSeed;
     this.title = element.querySelector("[data-popout-title]");
     this.list = element.querySelector("[data-popout-list]");
     this.cache = new Map(); // product id -> Promise of slate items
@@ -157,7 +159,8 @@ export class Popout {
     try {
       const items = await this.similar(productId);
       if (this.trigger !== card) return; // another card was opened meanwhile
-      this.render(items);
+      const seed = this.currentSeed();
+      this.render(items.filter(({ product }) => product.id !== seed).slice(0, POPOUT_SIZE));
       if (focus) this.list.querySelector("a")?.focus();
     } catch (error) {
       if (this.trigger !== card) return;
@@ -185,7 +188,8 @@ export class Popout {
 
   similar(productId) {
     if (!this.cache.has(productId)) {
-      const request = this.api.similar(productId, { k: POPOUT_SIZE }).then((data) => data.results || []);
+      // One more than shown: the product being viewed may be among them and is left out.
+      const request = this.api.similar(productId, { k: POPOUT_SIZE + 1 }).then((data) => data.results || []);
       request.catch(() => this.cache.delete(productId)); // retry next time after a failure
       this.cache.set(productId, request);
     }
