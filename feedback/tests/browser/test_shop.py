@@ -363,3 +363,24 @@ def test_popout_never_lists_the_product_being_viewed(desktop: ShopPage, shop_cat
     listed = [int(links.nth(i).get_attribute("data-product-id")) for i in range(links.count())]
     assert len(listed) == 4 and seed not in listed and card_id not in listed
     assert shop.console_errors == []
+
+
+# --- the status line is part of the page, above the slate, covering nothing -----------------------------------
+def test_status_line_sits_above_the_slate_and_covers_no_control(desktop: ShopPage, shop_catalog):
+    shop = desktop.open(shop_catalog.by_type["Tshirts"][1])
+    shop.drag((0.2, 0.3), (0.8, 0.35))
+    shop.submit()
+    shop.page.wait_for_function("() => document.querySelector('[data-status]').textContent.startsWith('Updated')")
+    status = shop.page.locator("[data-status]")
+    assert status.get_attribute("aria-live") == "polite"
+    assert status.evaluate("e => getComputedStyle(e).position") in ("static", "relative")
+    status_box, slate_box = status.bounding_box(), shop.page.locator("[data-slate]").bounding_box()
+    assert status_box["y"] + status_box["height"] <= slate_box["y"]  # a line above the slate
+    for control in ("[data-page-prev]", "[data-page-next]"):
+        # Wherever the page is scrolled, the control itself is what is under its centre.
+        shop.page.locator(control).evaluate("e => e.scrollIntoView({block: 'end'})")
+        assert shop.page.locator(control).evaluate(
+            """e => { const r = e.getBoundingClientRect();
+                      return e.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""
+        )
+    assert shop.console_errors == []
