@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
+from PIL import Image
 
 from feedback import masks
 from feedback.models import FeedbackEvent
@@ -383,4 +385,60 @@ def test_status_line_sits_above_the_slate_and_covers_no_control(desktop: ShopPag
             """e => { const r = e.getBoundingClientRect();
                       return e.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""
         )
+    assert shop.console_errors == []
+
+
+# --- keyboard focus rings on cards are drawn whole ----------------------------------------------------------
+ACCENT = (0x0F, 0x76, 0x6E)  # --accent, the colour of the focus ring
+
+
+def ring_sides(page, selector: str) -> dict[str, float]:
+    """For the focused element: the share of each side of its box along which the accent ring is drawn."""
+    box = page.locator(selector).bounding_box()
+    pad = 8
+    clip = {
+        "x": box["x"] - pad,
+        "y": box["y"] - pad,
+        "width": box["width"] + 2 * pad,
+        "height": box["height"] + 2 * pad,
+    }
+    pixels = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")).astype(int)
+    accent = np.abs(pixels - np.array(ACCENT)).max(axis=2) <= 40
+    height, width = accent.shape
+    band = 2 * pad  # rows/columns within 8 px either side of each edge
+    return {
+        "top": accent[:band].any(axis=0)[pad:-pad].mean(),
+        "bottom": accent[height - band :].any(axis=0)[pad:-pad].mean(),
+        "left": accent[:, :band].any(axis=1)[pad:-pad].mean(),
+        "right": accent[:, width - band :].any(axis=1)[pad:-pad].mean(),
+    }
+
+
+def tab_to(page, selector: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_focus_rings_on_cards_are_not_clipped(desktop: ShopPage, shop_catalog, screenshot_dir: Path):
+    page = desktop.page
+    page.goto("/?q=shirt")
+    page.mouse.move(0, 0)
+    tab_to(page, ".product-card__link")
+    page.wait_for_timeout(300)  # transitions
+    sides = ring_sides(page, ".product-card__link:focus")
+    assert min(sides.values()) > 0.8, sides
+
+    shop = desktop.open(shop_catalog.by_type["Watches"][1])
+    page.mouse.move(0, 0)
+    page.locator("[data-filters-panel] summary").focus()
+    tab_to(page, ".slate-card__link")
+    page.wait_for_timeout(300)
+    sides = ring_sides(page, ".slate-card__link:focus")
+    assert min(sides.values()) > 0.8, sides
+    box = page.locator(".slate-card:focus-within").bounding_box()
+    clip = {"x": box["x"] - 12, "y": box["y"] - 12, "width": box["width"] + 24, "height": box["height"] + 24}
+    page.screenshot(path=str(screenshot_dir / "focus-ring-slate.png"), clip=clip)
     assert shop.console_errors == []
