@@ -442,3 +442,49 @@ def test_focus_rings_on_cards_are_not_clipped(desktop: ShopPage, shop_catalog, s
     clip = {"x": box["x"] - 12, "y": box["y"] - 12, "width": box["width"] + 24, "height": box["height"] + 24}
     page.screenshot(path=str(screenshot_dir / "focus-ring-slate.png"), clip=clip)
     assert shop.console_errors == []
+
+
+# --- painting with the keyboard ---------------------------------------------------------------------------
+def test_keyboard_only_painting_steers_the_slate(desktop: ShopPage, shop_catalog, screenshot_dir: Path):
+    shop = desktop.open(shop_catalog.by_type["Tshirts"][4])
+    page = shop.page
+    before = shop.slate_ids()
+    page.focus("[data-seed-name]")
+    page.keyboard.press("Tab")
+    canvas = page.locator("[data-paint-canvas]")
+    assert page.evaluate("() => document.activeElement.matches('[data-paint-canvas]')")
+    cells = int(canvas.get_attribute("data-cells"))
+    cursor = page.locator("[data-cell-cursor]")
+    assert cursor.is_visible()
+    announce = page.locator("[data-paint-announce]")
+    assert announce.get_attribute("aria-live") == "polite"
+
+    for key in ["ArrowRight", "ArrowRight", "ArrowDown", "ArrowDown", "ArrowDown"]:
+        page.keyboard.press(key)
+    assert announce.inner_text().startswith("Cell 3,4")
+    page.keyboard.press("Space")
+    assert announce.inner_text() == "Cell 3,4 painted. 1 cell painted."
+    for key in ["ArrowRight", "Space", "ArrowRight", "Enter", "ArrowLeft", "ArrowLeft", "ArrowLeft"]:
+        page.keyboard.press(key)
+    assert announce.inner_text().startswith("Cell 2,4")
+    page.keyboard.press("Space")
+    page.keyboard.press("Space")  # and off again
+    assert announce.inner_text() == "Cell 2,4 not painted. 3 cells painted."
+    # The cursor sits over cell 2,4 of the photo.
+    box, cell = canvas.bounding_box(), cursor.bounding_box()
+    assert abs(cell["x"] - (box["x"] + box["width"] / cells)) <= 2
+    assert abs(cell["y"] - (box["y"] + 3 * box["height"] / cells)) <= 2
+
+    page.screenshot(path=str(screenshot_dir / "shop-keyboard-paint.png"))
+    tab_to(page, "[data-submit-feedback]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-chips] .chip")
+    shop.wait_idle()
+    wait_for_slate_change(shop, before)
+    # Cells 3,4 to 5,4 are what arrived: row 4, columns 3-5 of the grid, in the photo's own pixels.
+    mask = stored_mask()
+    height, width = mask.shape
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    assert abs(rows.min() - 3 * height / cells) <= 2 and abs(rows.max() + 1 - 4 * height / cells) <= 2
+    assert abs(columns.min() - 2 * width / cells) <= 2 and abs(columns.max() + 1 - 5 * width / cells) <= 2
+    assert shop.console_errors == []
