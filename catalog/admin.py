@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from catalog.forms import CatalogImportForm, import_field_limits
 from catalog.models import ImportJob, Product, ProductImage
+from catalog.selectors import product_hidden_reason, products_recommendable
 from catalog.services.jobs import import_job_create
 from catalog.services.report import ImportReport
 from catalog.uploads import (
@@ -51,6 +52,24 @@ class ProductImageInline(admin.TabularInline):
         return thumbnail(image, 96)
 
 
+class ShownToShoppersFilter(admin.SimpleListFilter):
+    """Products shoppers see (catalog.selectors.products_recommendable) or not."""
+
+    title = "shown to shoppers"
+    parameter_name = "shown"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        shown = products_recommendable().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=shown)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=shown)
+        return queryset
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     """Products: thumbnails, search by name or external id, filters by attribute and embedding status."""
@@ -64,9 +83,11 @@ class ProductAdmin(admin.ModelAdmin):
         "gender",
         "embedding",
         "is_active",
+        "shown_to_shoppers",
     ]
     list_display_links = ["preview", "name"]
     list_filter = [
+        ShownToShoppersFilter,
         "is_active",
         "gender",
         "master_category",
@@ -92,6 +113,11 @@ class ProductAdmin(admin.ModelAdmin):
     def embedding(self, product: Product) -> str:
         image = product.primary_image
         return image.get_embedding_status_display() if image else "no photo"
+
+    @admin.display(description="Shown to shoppers")
+    def shown_to_shoppers(self, product: Product) -> str:
+        reason = product_hidden_reason(product=product)
+        return f"no: {reason}" if reason else "yes"
 
 
 @admin.register(ProductImage)

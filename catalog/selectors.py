@@ -1,10 +1,10 @@
-"""Catalog reads: product lists and details with their images prefetched (no N+1)."""
+"""Catalog reads: product lists and details with their images prefetched (no N+1), and what shoppers may see."""
 
 from collections.abc import Mapping, Sequence
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from catalog.models import ImportJob, Product, ProductImage
+from catalog.models import EmbeddingStatus, ImportJob, Product, ProductImage
 
 # Exact-match filters accepted by product_list (case-insensitive), besides q (name search).
 PRODUCT_FILTERS = ("gender", "master_category", "sub_category", "article_type", "base_colour")
@@ -15,9 +15,51 @@ def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
     return queryset.prefetch_related(images)
 
 
-def product_list(*, filters: Mapping[str, str] | None = None, include_inactive: bool = False) -> QuerySet[Product]:
-    """Active products (all with include_inactive) matching the filters, images prefetched, in id order."""
-    queryset = Product.objects.all() if include_inactive else Product.objects.filter(is_active=True)
+def products_recommendable() -> QuerySet[Product]:
+    """Products shoppers may see: active, and their primary photo (the first by position) has an embedding.
+
+    "Has an embedding": embedded, or pending again only because the backbone changed (embedded_with kept, the
+    current index still serves it). A failed, missing or never-embedded photo can never be recommended.
+    The rule is one filter on correlated subqueries: no extra query for the pages that use it.
+    """
+    primary = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    embedded = Q(photo_status=EmbeddingStatus.DONE) | (Q(photo_status=EmbeddingStatus.PENDING) & ~Q(photo_model=""))
+    return (
+        Product.objects.filter(is_active=True)
+        .alias(
+            photo_status=Subquery(primary.values("embedding_status")[:1]),
+            photo_model=Subquery(primary.values("embedded_with")[:1]),
+        )
+        .filter(embedded)
+    )
+
+
+def product_hidden_reason(*, product: Product) -> str:
+    """Why shoppers do not see this product (the rule of products_recommendable), or "" when they do."""
+    image = product.primary_image
+    if not product.is_active:
+        return "inactive"
+    if image is None:
+        return "no photo"
+    if image.embedding_status == EmbeddingStatus.FAILED:
+        return f"photo failed: {image.embedding_error}".strip()
+    if image.embedding_status != EmbeddingStatus.DONE and not image.embedded_with:
+        return "photo pending"
+    return ""
+
+
+def _products(*, include_inactive: bool, recommendable_only: bool) -> QuerySet[Product]:
+    if recommendable_only:
+        return products_recommendable()
+    return Product.objects.all() if include_inactive else Product.objects.filter(is_active=True)
+
+
+def product_list(
+    *, filters: Mapping[str, str] | None = None, include_inactive: bool = False, recommendable_only: bool = False
+) -> QuerySet[Product]:
+    """Active products (all with include_inactive, only recommendable ones with recommendable_only) matching the
+    filters, images prefetched, in id order."""
+    queryset = _products(include_inactive=include_inactive, recommendable_only=recommendable_only)
     for name, value in (filters or {}).items():
         if not value:
             continue
@@ -31,9 +73,9 @@ def product_list(*, filters: Mapping[str, str] | None = None, include_inactive: 
     return _with_images(queryset.order_by("id"))
 
 
-def product_get(*, product_id: int, include_inactive: bool = False) -> Product:
-    """One product with its images; Product.DoesNotExist when unknown (or inactive)."""
-    queryset = Product.objects.all() if include_inactive else Product.objects.filter(is_active=True)
+def product_get(*, product_id: int, include_inactive: bool = False, recommendable_only: bool = False) -> Product:
+    """One product with its images; Product.DoesNotExist when unknown (or inactive, or not recommendable)."""
+    queryset = _products(include_inactive=include_inactive, recommendable_only=recommendable_only)
     return _with_images(queryset).get(pk=product_id)
 
 

@@ -1,11 +1,15 @@
-"""Security middleware: headers Django does not set itself (CSP, Permissions-Policy) and JSON-only API writes."""
+"""Middleware: headers Django does not set itself (CSP, Permissions-Policy), JSON-only API writes, and the shop's
+own 404 page under DEBUG."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+
+from config import views
 
 
 class SecurityHeadersMiddleware:
@@ -54,6 +58,35 @@ class ApiJsonOnlyMiddleware:
                     status=415,
                 )
         return self.get_response(request)
+
+
+class ShopNotFoundMiddleware:
+    """Under DEBUG, shop pages answer the shop's own 404 page (templates/404.html) like in production.
+
+    Django's technical 404 page (the URL patterns, "DEBUG = True") replaces handler404 whenever DEBUG is on, and
+    the demo runs with DEBUG on. Unknown URLs never reach a view, so they are resolved here first; Http404 raised
+    by a view is caught in process_exception. /api/ is left alone. Without DEBUG this does nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._applies(request):
+            try:
+                resolve(request.path_info)
+            except Resolver404 as exc:
+                return views.page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404) and self._applies(request):
+            return views.page_not_found(request, exception)
+        return None
+
+    @staticmethod
+    def _applies(request: HttpRequest) -> bool:
+        return settings.DEBUG and not request.path.startswith(views.API_PREFIX)
 
 
 def _has_body(request: HttpRequest) -> bool:

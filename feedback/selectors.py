@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Product, ProductImage
+from catalog.selectors import products_recommendable
 from embeddings.engine.types import FeedbackSignal
 from feedback.errors import InvalidInput, NotFound
 from feedback.models import FeedbackEvent, ShoppingSession
@@ -19,10 +20,12 @@ from feedback.models import FeedbackEvent, ShoppingSession
 User = AbstractBaseUser | AnonymousUser | None
 
 
-def products_with_images() -> QuerySet[Product]:
-    """Products with their images prefetched in display order (so `primary_image` costs no query)."""
+def products_with_images(queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """Products (all, or those of `queryset`) with their images prefetched in display order (so `primary_image`
+    costs no query)."""
     images = ProductImage.objects.order_by("position", "id")
-    return Product.objects.prefetch_related(Prefetch("images", queryset=images))
+    products = Product.objects.all() if queryset is None else queryset
+    return products.prefetch_related(Prefetch("images", queryset=images))
 
 
 def session_get_for_owner(*, session_id: uuid.UUID | str, owner_key: str, user: User = None) -> ShoppingSession:
@@ -45,34 +48,36 @@ def session_is_owned(*, session: ShoppingSession, owner_key: str, user: User = N
 
 
 def product_get_active(*, product_id: object, field: str = "product_id") -> Product:
-    """An active product with its images; InvalidInput naming `field` when unknown or inactive."""
+    """A recommendable product (catalog.selectors.products_recommendable) with its images; InvalidInput naming
+    `field` when unknown, inactive or without an embedded photo."""
     if isinstance(product_id, bool) or not isinstance(product_id, int):
         raise InvalidInput(field, f"Must be an integer product id, got {product_id!r}.")
-    product = products_with_images().filter(pk=product_id, is_active=True).first()
+    product = products_with_images(products_recommendable()).filter(pk=product_id).first()
     if product is None:
         raise InvalidInput(field, f"No product with id {product_id}.")
     return product
 
 
-def product_photo_get_active(*, product_id: object, field: str = "product_id") -> tuple[Product, ProductImage | None]:
-    """An active product and its primary photo (None when it has none), usually in one query.
+def product_photo_get_active(*, product_id: object, field: str = "product_id") -> tuple[Product, ProductImage]:
+    """A recommendable product and its primary photo, in one query (the photo is never None: a product without
+    one is not recommendable).
 
-    InvalidInput naming `field` when the product is unknown or inactive.
+    InvalidInput naming `field` when the product is unknown, inactive or without an embedded photo.
     """
     if isinstance(product_id, bool) or not isinstance(product_id, int):
         raise InvalidInput(field, f"Must be an integer product id, got {product_id!r}.")
     images = ProductImage.objects.select_related("product").order_by("position", "id")
-    image = images.filter(product_id=product_id, product__is_active=True).first()
-    if image is not None:
-        return image.product, image
-    return product_get_active(product_id=product_id, field=field), None  # no photo (or no such product: raises)
+    image = images.filter(product_id=product_id, product__in=products_recommendable()).first()
+    if image is None:
+        raise InvalidInput(field, f"No product with id {product_id}.")
+    return image.product, image
 
 
 def product_id_active(*, product_id: object, field: str = "product_id") -> int:
-    """The id of an active product (one light query, nothing loaded); InvalidInput naming `field` otherwise."""
+    """The id of a recommendable product (one light query, nothing loaded); InvalidInput naming `field` otherwise."""
     if isinstance(product_id, bool) or not isinstance(product_id, int):
         raise InvalidInput(field, f"Must be an integer product id, got {product_id!r}.")
-    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+    if not products_recommendable().filter(pk=product_id).exists():
         raise InvalidInput(field, f"No product with id {product_id}.")
     return product_id
 

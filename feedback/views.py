@@ -36,9 +36,7 @@ class Facet:
 
 
 def _facet_values(field: str) -> list[str]:
-    values = (
-        Product.objects.filter(is_active=True).exclude(**{field: ""}).order_by(field).values_list(field, flat=True)
-    )
+    values = selectors.products_recommendable().exclude(**{field: ""}).order_by(field).values_list(field, flat=True)
     return list(values.distinct())
 
 
@@ -54,7 +52,7 @@ def _landing_page(request: HttpRequest) -> tuple[Page, str, dict[str, str]]:
     query = request.GET.get("q", "").strip()[:100]
     selected = {param: request.GET.get(param, "").strip() for param in LANDING_FILTERS}
     filters = {"q": query, **{field: selected[param] for param, field in LANDING_FILTERS.items()}}
-    products = selectors.product_list(filters=filters)
+    products = selectors.product_list(filters=filters, recommendable_only=True)
     page = Paginator(products, LANDING_PAGE_SIZE).get_page(request.GET.get("page"))
     return page, query, selected
 
@@ -80,7 +78,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 def shop(request: HttpRequest, pk: int) -> HttpResponse:
     """The shopping page for one seed product; the slate and feedback are loaded from the API by static/js/shop."""
     try:
-        product = selectors.product_get(product_id=pk)
+        product = selectors.product_get(product_id=pk, recommendable_only=True)
     except Product.DoesNotExist:
         raise Http404("No such product.") from None
     context = {

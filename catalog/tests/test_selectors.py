@@ -1,9 +1,15 @@
-"""Catalog selectors: filters, ordering by given ids, no N+1 for images."""
+"""Catalog selectors: filters, ordering by given ids, no N+1 for images, what shoppers may see."""
 
 import pytest
 
-from catalog.models import Product, ProductImage
-from catalog.selectors import product_get, product_list, product_list_by_ids
+from catalog.models import EmbeddingStatus, Product, ProductImage
+from catalog.selectors import (
+    product_get,
+    product_hidden_reason,
+    product_list,
+    product_list_by_ids,
+    products_recommendable,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +44,30 @@ def test_product_list_filters(products):
         product_list(filters={"price": "1"})
     with pytest.raises(Product.DoesNotExist):
         product_get(product_id=products[4].pk)
+
+
+def test_products_recommendable_follow_the_primary_photo(products, django_assert_num_queries):
+    done, failed, stale, secondary_only, inactive = products
+    ProductImage.objects.update(embedding_status=EmbeddingStatus.DONE, embedded_with="v1")
+    ProductImage.objects.filter(product=failed, position=0).update(
+        embedding_status=EmbeddingStatus.FAILED, embedding_error="truncated file"
+    )
+    # Pending again after a backbone change: the index still serves the old embedding.
+    ProductImage.objects.filter(product=stale).update(embedding_status=EmbeddingStatus.PENDING)
+    # Only the second photo is embedded: the primary one (position 0) is what shoppers see and what is embedded.
+    ProductImage.objects.filter(product=secondary_only, position=0).update(
+        embedding_status=EmbeddingStatus.PENDING, embedded_with=""
+    )
+    with django_assert_num_queries(1):
+        shown = set(products_recommendable().values_list("pk", flat=True))
+    assert shown == {done.pk, stale.pk}
+    reasons = {p.pk: product_hidden_reason(product=p) for p in product_list(include_inactive=True)}
+    assert reasons == {
+        done.pk: "",
+        failed.pk: "photo failed: truncated file",
+        stale.pk: "",
+        secondary_only.pk: "photo pending",
+        inactive.pk: "inactive",
+    }
+    Product.objects.create(external_id="bare", name="No photo")
+    assert product_hidden_reason(product=product_list().get(external_id="bare")) == "no photo"

@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "config.middleware.ApiJsonOnlyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # After CommonMiddleware, so a missing trailing slash still redirects (it turns 404 answers into redirects).
+    "config.middleware.ShopNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from catalog.models import ImportJob, Product, ProductImage
+from catalog.models import EmbeddingStatus, ImportJob, Product, ProductImage
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,9 @@ def _blocked(html: str) -> tuple[list[str], int]:
 @pytest.fixture
 def product() -> Product:
     product = Product.objects.create(external_id="p1", name="Blue Shirt", gender="Men", master_category="Apparel")
-    ProductImage.objects.create(product=product, file="products/p1.jpg", width=60, height=80)
+    ProductImage.objects.create(
+        product=product, file="products/p1.jpg", width=60, height=80, embedding_status=EmbeddingStatus.DONE
+    )
     return product
 
 

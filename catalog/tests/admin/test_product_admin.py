@@ -47,3 +47,26 @@ def test_product_page_has_image_inline_and_image_admin_shows_errors(staff_client
     assert f'<img src="{image.file.url}"' in page and "boom!" in page
     listing = staff_client.get(reverse("admin:catalog_productimage_changelist"), {"embedding_status": "failed"})
     assert listing.context["cl"].result_count == 1 and "boom!" in listing.content.decode()
+
+
+def test_changelist_filters_by_shown_to_shoppers_with_the_reason(staff_client):
+    shown, failed, pending, inactive, bare = Product.objects.order_by("id")[:5]
+    ProductImage.objects.filter(product=shown).update(embedding_status=EmbeddingStatus.DONE)
+    ProductImage.objects.filter(product=failed).update(embedding_status=EmbeddingStatus.FAILED, embedding_error="bad!")
+    ProductImage.objects.filter(product=pending).update(embedding_status=EmbeddingStatus.PENDING)
+    ProductImage.objects.filter(product=inactive).update(embedding_status=EmbeddingStatus.DONE)
+    Product.objects.filter(pk=inactive.pk).update(is_active=False)
+    ProductImage.objects.filter(product=bare).delete()
+    url = reverse("admin:catalog_product_changelist")
+
+    hidden = staff_client.get(
+        url, {"shown": "no", "id__in": ",".join(str(p.pk) for p in (shown, failed, pending, inactive, bare))}
+    )
+    assert "By shown to shoppers" in hidden.content.decode()
+    rows = {product.pk: product for product in hidden.context["cl"].result_list}
+    assert set(rows) == {failed.pk, pending.pk, inactive.pk, bare.pk}
+    html = hidden.content.decode()
+    for reason in ("photo failed: bad!", "photo pending", "inactive", "no photo"):
+        assert reason in html
+    visible = staff_client.get(url, {"shown": "yes", "id__in": f"{shown.pk},{failed.pk}"})
+    assert [product.pk for product in visible.context["cl"].result_list] == [shown.pk]

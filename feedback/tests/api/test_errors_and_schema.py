@@ -8,7 +8,7 @@ from django.urls import reverse
 from drf_spectacular.drainage import reset_generator_stats
 from drf_spectacular.generators import SchemaGenerator
 
-from catalog.models import Product, ProductImage
+from catalog.models import EmbeddingStatus, Product, ProductImage
 from feedback import services
 from feedback.tests.api.helpers import create_session, post, url
 from feedback.tests.conftest import box_mask, rle_counts
@@ -21,13 +21,19 @@ OUTSIDE_SHOP = 10004  # a real product photo the shop's index does not contain
 
 @pytest.fixture
 def unindexed(shop_catalog) -> Product:
-    """An active product with a photo but no embedding in the engine's catalog."""
+    """An active product with an embedded photo that the engine's catalog does not hold yet."""
     assert OUTSIDE_SHOP not in shop_catalog.product_ids
     product = Product.objects.create(id=OUTSIDE_SHOP, external_id=str(OUTSIDE_SHOP), name="Fresh arrival")
     target = settings.MEDIA_ROOT / "products" / f"fresh-{OUTSIDE_SHOP}.jpg"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SHARED_CATALOG / "images" / f"{OUTSIDE_SHOP}.jpg", target)
-    ProductImage.objects.create(product=product, file=f"products/fresh-{OUTSIDE_SHOP}.jpg", width=224, height=224)
+    ProductImage.objects.create(
+        product=product,
+        file=f"products/fresh-{OUTSIDE_SHOP}.jpg",
+        width=224,
+        height=224,
+        embedding_status=EmbeddingStatus.DONE,
+    )
     return product
 
 
@@ -37,6 +43,16 @@ def test_a_seed_not_indexed_yet_is_409_with_a_message(api_client, unindexed):
     assert "not indexed yet" in response.json()["detail"]
     similar = api_client.get(url("product-similar", pk=unindexed.pk))
     assert similar.status_code == 409 and "not indexed yet" in similar.json()["detail"]
+
+
+@pytest.mark.parametrize("status", [EmbeddingStatus.FAILED, EmbeddingStatus.PENDING])
+def test_a_product_whose_photo_is_not_embedded_is_no_seed(api_client, unindexed, shop_catalog, status):
+    unindexed.images.update(embedding_status=status, embedding_error="cannot identify image file")
+    response = post(api_client, "session-list", {"seed_id": unindexed.pk})
+    assert response.status_code == 400 and "seed_id" in response.json()
+    state = create_session(api_client, shop_catalog.by_type["Tshirts"][0])
+    moved = post(api_client, "session-seed", {"product_id": unindexed.pk}, session_id=state["id"])
+    assert moved.status_code == 400 and "product_id" in moved.json()
 
 
 @pytest.mark.slow  # two extra forward passes for a photo that is not in the index

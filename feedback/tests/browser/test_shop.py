@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
+from PIL import Image
 
 from feedback import masks
 from feedback.models import FeedbackEvent
@@ -306,3 +308,183 @@ def test_feedback_still_lands_on_this_seed_after_another_tab_moved_the_session(d
     assert shop.seed_id == seed
     # Chrome logs the refused first attempt (400) as a failed resource; nothing else may be logged.
     assert [error for error in shop.console_errors if not EXPECTED_FAILURE.match(error)] == []
+
+
+# --- the pop-out opens on real pointer movement only, and never lists the seed ---------------------------------
+POPOUT_QUIET_MS = 1200  # well past the pop-out's 350 ms hover delay
+
+
+def follow(shop: ShopPage, product_id: int) -> None:
+    shop.page.wait_for_url(f"**/shop/{product_id}/")
+    shop.page.wait_for_function(f"() => document.querySelector('#shop').dataset.productId === '{product_id}'")
+    shop.wait_idle()
+
+
+def test_popout_does_not_open_by_itself_under_a_still_pointer(desktop: ShopPage, shop_catalog):
+    shop = desktop
+    shop.page.set_viewport_size({"width": 1280, "height": 1800})  # the whole slate on screen: no scrolling
+    seed = shop_catalog.by_type["Handbags"][0]
+    shop.open(seed)
+    popout = shop.page.locator("[data-popout]")
+    target = shop.slate_ids()[1]
+    shop.page.click(f".slate-card[data-product-id='{target}'] .slate-card__media")  # the pointer then stays still
+    follow(shop, target)
+    shop.page.wait_for_timeout(POPOUT_QUIET_MS)  # new cards came under the still pointer
+    assert popout.is_hidden()
+
+    shop.page.go_back()
+    follow(shop, seed)
+    shop.page.wait_for_timeout(POPOUT_QUIET_MS)
+    assert popout.is_hidden()
+
+    # Moving the pointer over a card still opens it.
+    box = shop.page.locator(".slate .slate-card").nth(2).bounding_box()
+    shop.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3, steps=5)
+    popout.locator(".popout__link").first.wait_for()
+    assert shop.console_errors == []
+
+
+def test_popout_never_lists_the_product_being_viewed(desktop: ShopPage, shop_catalog):
+    seed = shop_catalog.by_type["Tshirts"][0]
+    shop = desktop.open(seed)
+    # A recommendation whose own nearest neighbours include the seed (close neighbours usually do).
+    card_id = shop.page.evaluate(
+        """async ({ids, seed}) => {
+            for (const id of ids) {
+                const data = await (await fetch(`/api/v1/products/${id}/similar/?k=4`)).json();
+                if (data.results.some((item) => item.product.id === seed)) return id;
+            }
+            return null;
+        }""",
+        {"ids": shop.slate_ids(), "seed": seed},
+    )
+    assert card_id is not None, "no recommendation lists the seed among its own neighbours"
+    shop.page.locator(f".slate-card[data-product-id='{card_id}'] .slate-card__media").hover()
+    links = shop.page.locator("[data-popout] .popout__link")
+    links.first.wait_for()
+    listed = [int(links.nth(i).get_attribute("data-product-id")) for i in range(links.count())]
+    assert len(listed) == 4 and seed not in listed and card_id not in listed
+    assert shop.console_errors == []
+
+
+# --- the status line is part of the page, above the slate, covering nothing -----------------------------------
+def test_status_line_sits_above_the_slate_and_covers_no_control(desktop: ShopPage, shop_catalog):
+    shop = desktop.open(shop_catalog.by_type["Tshirts"][1])
+    shop.drag((0.2, 0.3), (0.8, 0.35))
+    shop.submit()
+    shop.page.wait_for_function("() => document.querySelector('[data-status]').textContent.startsWith('Updated')")
+    status = shop.page.locator("[data-status]")
+    assert status.get_attribute("aria-live") == "polite"
+    assert status.evaluate("e => getComputedStyle(e).position") in ("static", "relative")
+    status_box, slate_box = status.bounding_box(), shop.page.locator("[data-slate]").bounding_box()
+    assert status_box["y"] + status_box["height"] <= slate_box["y"]  # a line above the slate
+    for control in ("[data-page-prev]", "[data-page-next]"):
+        # Wherever the page is scrolled, the control itself is what is under its centre.
+        shop.page.locator(control).evaluate("e => e.scrollIntoView({block: 'end'})")
+        assert shop.page.locator(control).evaluate(
+            """e => { const r = e.getBoundingClientRect();
+                      return e.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""
+        )
+    assert shop.console_errors == []
+
+
+# --- keyboard focus rings on cards are drawn whole ----------------------------------------------------------
+ACCENT = (0x0F, 0x76, 0x6E)  # --accent, the colour of the focus ring
+
+
+def ring_sides(page, selector: str) -> dict[str, float]:
+    """For the focused element: the share of each side of its box along which the accent ring is drawn."""
+    box = page.locator(selector).bounding_box()
+    pad = 8
+    clip = {
+        "x": box["x"] - pad,
+        "y": box["y"] - pad,
+        "width": box["width"] + 2 * pad,
+        "height": box["height"] + 2 * pad,
+    }
+    pixels = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")).astype(int)
+    accent = np.abs(pixels - np.array(ACCENT)).max(axis=2) <= 40
+    height, width = accent.shape
+    band = 2 * pad  # rows/columns within 8 px either side of each edge
+    return {
+        "top": accent[:band].any(axis=0)[pad:-pad].mean(),
+        "bottom": accent[height - band :].any(axis=0)[pad:-pad].mean(),
+        "left": accent[:, :band].any(axis=1)[pad:-pad].mean(),
+        "right": accent[:, width - band :].any(axis=1)[pad:-pad].mean(),
+    }
+
+
+def tab_to(page, selector: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_focus_rings_on_cards_are_not_clipped(desktop: ShopPage, shop_catalog, screenshot_dir: Path):
+    page = desktop.page
+    page.goto("/?q=shirt")
+    page.mouse.move(0, 0)
+    tab_to(page, ".product-card__link")
+    page.wait_for_timeout(300)  # transitions
+    sides = ring_sides(page, ".product-card__link:focus")
+    assert min(sides.values()) > 0.8, sides
+
+    shop = desktop.open(shop_catalog.by_type["Watches"][1])
+    page.mouse.move(0, 0)
+    page.locator("[data-filters-panel] summary").focus()
+    tab_to(page, ".slate-card__link")
+    page.wait_for_timeout(300)
+    sides = ring_sides(page, ".slate-card__link:focus")
+    assert min(sides.values()) > 0.8, sides
+    box = page.locator(".slate-card:focus-within").bounding_box()
+    clip = {"x": box["x"] - 12, "y": box["y"] - 12, "width": box["width"] + 24, "height": box["height"] + 24}
+    page.screenshot(path=str(screenshot_dir / "focus-ring-slate.png"), clip=clip)
+    assert shop.console_errors == []
+
+
+# --- painting with the keyboard ---------------------------------------------------------------------------
+def test_keyboard_only_painting_steers_the_slate(desktop: ShopPage, shop_catalog, screenshot_dir: Path):
+    shop = desktop.open(shop_catalog.by_type["Tshirts"][4])
+    page = shop.page
+    before = shop.slate_ids()
+    page.focus("[data-seed-name]")
+    page.keyboard.press("Tab")
+    canvas = page.locator("[data-paint-canvas]")
+    assert page.evaluate("() => document.activeElement.matches('[data-paint-canvas]')")
+    cells = int(canvas.get_attribute("data-cells"))
+    cursor = page.locator("[data-cell-cursor]")
+    assert cursor.is_visible()
+    announce = page.locator("[data-paint-announce]")
+    assert announce.get_attribute("aria-live") == "polite"
+
+    for key in ["ArrowRight", "ArrowRight", "ArrowDown", "ArrowDown", "ArrowDown"]:
+        page.keyboard.press(key)
+    assert announce.inner_text().startswith("Cell 3,4")
+    page.keyboard.press("Space")
+    assert announce.inner_text() == "Cell 3,4 painted. 1 cell painted."
+    for key in ["ArrowRight", "Space", "ArrowRight", "Enter", "ArrowLeft", "ArrowLeft", "ArrowLeft"]:
+        page.keyboard.press(key)
+    assert announce.inner_text().startswith("Cell 2,4")
+    page.keyboard.press("Space")
+    page.keyboard.press("Space")  # and off again
+    assert announce.inner_text() == "Cell 2,4 not painted. 3 cells painted."
+    # The cursor sits over cell 2,4 of the photo.
+    box, cell = canvas.bounding_box(), cursor.bounding_box()
+    assert abs(cell["x"] - (box["x"] + box["width"] / cells)) <= 2
+    assert abs(cell["y"] - (box["y"] + 3 * box["height"] / cells)) <= 2
+
+    page.screenshot(path=str(screenshot_dir / "shop-keyboard-paint.png"))
+    tab_to(page, "[data-submit-feedback]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-chips] .chip")
+    shop.wait_idle()
+    wait_for_slate_change(shop, before)
+    # Cells 3,4 to 5,4 are what arrived: row 4, columns 3-5 of the grid, in the photo's own pixels.
+    mask = stored_mask()
+    height, width = mask.shape
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    assert abs(rows.min() - 3 * height / cells) <= 2 and abs(rows.max() + 1 - 4 * height / cells) <= 2
+    assert abs(columns.min() - 2 * width / cells) <= 2 and abs(columns.max() + 1 - 5 * width / cells) <= 2
+    assert shop.console_errors == []

@@ -3,6 +3,7 @@
 import { ApiClient, ApiError } from "./api.js";
 import { $ } from "./dom.js";
 import { HistoryView } from "./history.js";
+import { KeyboardPainter } from "./keyboard-paint.js";
 import { Painter } from "./painter.js";
 import { Popout } from "./popout.js";
 import { SeedView } from "./seed.js";
@@ -28,10 +29,16 @@ class Shop {
     this.history = new HistoryView(root);
     this.status = new StatusView($(root, "[data-status]"));
     this.painter = new Painter($(root, "[data-paint-canvas]"), root.querySelector("[data-brush-cursor]"));
+    this.keyboardPainter = new KeyboardPainter(
+      this.painter,
+      $(root, "[data-cell-cursor]"),
+      $(root, "[data-paint-announce]"),
+    );
     this.popout = new Popout($(root, "[data-popout]"), this.api, {
       shopUrl,
       onSelect: (id) => this.goTo(id),
       onError: (error) => this.showError(error),
+      currentSeed: () => this.productId,
     });
     this.submitButton = $(root, "[data-submit-feedback]");
     this.clearButton = $(root, "[data-paint-clear]");

@@ -50,6 +50,20 @@ export class Painter extends EventTarget {
     this.changed();
   }
 
+  /** Add a finished operation (e.g. a cell painted with the keyboard). */
+  addOp(op) {
+    this.ops.push(op);
+    this.redraw();
+    this.changed();
+  }
+
+  /** Remove one operation added before (a keyboard cell painted again). */
+  removeOp(op) {
+    this.ops = this.ops.filter((other) => other !== op);
+    this.redraw();
+    this.changed();
+  }
+
   /** Render the painted region at `width` x `height` (the photo's own pixels) as a PNG data URL. */
   toMask(width, height) {
     const canvas = document.createElement("canvas");

@@ -1,5 +1,6 @@
 // The pop-out on a recommendation: that product's own top recommendations, fetched lazily and cached.
-// Opens on mouse hover (after a short delay), on a touch long-press, or with the card's "More like this" button
+// Opens when the mouse moves onto a card and rests there a moment (never when cards merely appear under a still
+// pointer), on a touch long-press, or with the card's "More like this" button
 // (keyboard: Enter/Space). Escape, a click outside or leaving it with the mouse closes it.
 import { attributeLine, h, thumbnail } from "./dom.js";
 
@@ -17,13 +18,15 @@ export class Popout {
    * @param {(id: number) => string} options.shopUrl  the shopping-page URL of a product
    * @param {(id: number) => void} options.onSelect  called when a product in the pop-out is chosen
    * @param {(error: Error) => void} options.onError  called when the recommendations cannot be loaded
+   * @param {() => number} options.currentSeed  the product being viewed: never listed in the pop-out
    */
-  constructor(element, api, { shopUrl, onSelect, onError }) {
+  constructor(element, api, { shopUrl, onSelect, onError, currentSeed }) {
     this.element = element;
     this.api = api;
     this.shopUrl = shopUrl;
     this.onSelect = onSelect;
     this.onError = onError;
+    this.currentSeed = currentSeed;
     this.title = element.querySelector("[data-popout-title]");
     this.list = element.querySelector("[data-popout-list]");
     this.cache = new Map(); // product id -> Promise of slate items
@@ -31,6 +34,8 @@ export class Popout {
     this.openTimer = null;
     this.closeTimer = null;
     this.press = null; // a touch long-press in progress
+    this.hoverCard = null; // the card the moving pointer is over (its pop-out opens after HOVER_DELAY_MS)
+    this.pointer = null; // the pointer's last position seen over the slate
     this.suppressClick = false;
 
     element.querySelector("[data-popout-close]").addEventListener("click", () => this.close({ restoreFocus: true }));
@@ -55,17 +60,14 @@ export class Popout {
 
   /** Listen on the slate (event delegation: cards come and go). */
   attach(slate) {
-    slate.addEventListener("mouseover", (event) => {
-      const card = event.target.closest(".slate-card[data-product-id]");
-      if (!card || card.contains(event.relatedTarget)) return;
-      clearTimeout(this.closeTimer);
-      clearTimeout(this.openTimer);
-      if (card !== this.trigger) this.openTimer = setTimeout(() => this.open(card), HOVER_DELAY_MS);
-    });
+    // Hover intent from real pointer movement only: `mouseover` also fires when new cards are rendered under a
+    // still pointer (after choosing a recommendation, or going back), which opened the pop-out by itself.
+    slate.addEventListener("pointermove", (event) => this.hover(event));
     slate.addEventListener("mouseout", (event) => {
       const card = event.target.closest(".slate-card[data-product-id]");
       if (!card || card.contains(event.relatedTarget) || this.element.contains(event.relatedTarget)) return;
       clearTimeout(this.openTimer);
+      this.hoverCard = null;
       if (card === this.trigger) this.scheduleClose();
     });
     slate.addEventListener("click", (event) => {
@@ -92,6 +94,20 @@ export class Popout {
     slate.addEventListener("contextmenu", (event) => {
       if (event.target.closest(".slate-card") && this.press?.fired) event.preventDefault();
     });
+  }
+
+  // --- hover (mouse, pen) ------------------------------------------------------------------------------------
+  hover(event) {
+    if (event.pointerType === "touch") return;
+    const moved = this.pointer === null || this.pointer.x !== event.clientX || this.pointer.y !== event.clientY;
+    this.pointer = { x: event.clientX, y: event.clientY };
+    const card = event.target.closest(".slate-card[data-product-id]");
+    if (!moved || !card) return;
+    if (card !== this.hoverCard || card === this.trigger) clearTimeout(this.closeTimer); // back from the pop-out
+    if (card === this.hoverCard) return;
+    this.hoverCard = card;
+    clearTimeout(this.openTimer);
+    if (card !== this.trigger) this.openTimer = setTimeout(() => this.open(card), HOVER_DELAY_MS);
   }
 
   // --- touch long-press ------------------------------------------------------------------------------------
@@ -143,7 +159,8 @@ export class Popout {
     try {
       const items = await this.similar(productId);
       if (this.trigger !== card) return; // another card was opened meanwhile
-      this.render(items);
+      const seed = this.currentSeed();
+      this.render(items.filter(({ product }) => product.id !== seed).slice(0, POPOUT_SIZE));
       if (focus) this.list.querySelector("a")?.focus();
     } catch (error) {
       if (this.trigger !== card) return;
@@ -171,7 +188,8 @@ export class Popout {
 
   similar(productId) {
     if (!this.cache.has(productId)) {
-      const request = this.api.similar(productId, { k: POPOUT_SIZE }).then((data) => data.results || []);
+      // One more than shown: the product being viewed may be among them and is left out.
+      const request = this.api.similar(productId, { k: POPOUT_SIZE + 1 }).then((data) => data.results || []);
       request.catch(() => this.cache.delete(productId)); // retry next time after a failure
       this.cache.set(productId, request);
     }
