@@ -52,6 +52,35 @@ def improvements_table(improvements: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def headline_table(summaries: Sequence[dict[str, Any]], improvements: Sequence[dict[str, Any]]) -> str:
+    """Per (shopper, family): strict success and slates of region feedback and the headline baseline, and region
+    feedback's strict improvement over each baseline and ablation."""
+    others = [
+        name.removeprefix("region vs ")
+        for name in dict.fromkeys(i["name"] for i in improvements)
+        if name.startswith("region vs ")
+    ]
+    runs = {(s["shopper"], s["family"], s["run"]): s for s in summaries}
+    gains = {(i["shopper"], i["family"], i["name"]): i["strict"] for i in improvements}
+    lines = [
+        "| shopper | family | region: strict success / slates | no-repeat click-only | "
+        + " | ".join(f"vs {name}" for name in others)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(others),
+    ]
+    for shopper, family in dict.fromkeys((s["shopper"], s["family"]) for s in summaries):
+        region = runs.get((shopper, family, "region"))
+        base = runs.get((shopper, family, "no-repeat click-only"))
+        if not (region and base):
+            continue
+        cells = [_interval(gains[(shopper, family, f"region vs {name}")]) for name in others]
+        lines.append(
+            f"| {shopper} | {family} | {region['strict_success']:.2f} / {region['strict_mean_slates']:.2f} | "
+            f"{base['strict_success']:.2f} / {base['strict_mean_slates']:.2f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def seen_table(rows: Sequence[dict[str, Any]]) -> str:
     """Person-facing figures: per run and feedback, the plain slate of the seed against the slate after feedback."""
     by_key: dict[tuple, dict[str, dict]] = {}
@@ -80,7 +109,9 @@ def markdown_report(
     """A complete markdown section for one evaluation: how it was made and its three tables."""
     meta = "\n".join(f"- {key}: `{value}`" for key, value in header.items())
     return (
-        f"## {title}\n\n{meta}\n\n### Success and slates to success\n\n{summary_table(summaries)}\n\n"
+        f"## {title}\n\n{meta}\n\n### Headline: region feedback against every baseline (strict slates)\n\n"
+        f"{headline_table(summaries, improvements)}\n\n"
+        f"### Success and slates to success\n\n{summary_table(summaries)}\n\n"
         f"### Improvement in mean slates to success (positive = fewer slates; 95% paired bootstrap)\n\n"
         f"{improvements_table(improvements)}\n\n"
         f"### What a person sees (shopper's own descriptors; plain slate of the same seed -> slate after feedback)\n\n"

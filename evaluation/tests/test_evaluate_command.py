@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from embeddings.tests.fakes import FakeBackbone
+from evaluation.digest import report_from_rows
 from evaluation.shoppers import GridBrush, Shopper
 from evaluation.shoppers.structure import StructureEyes
 
@@ -63,6 +64,9 @@ def test_every_chosen_shopper_family_and_run_is_reported(fake_backbone, small_ca
     assert header["kind"] == "header" and header["random seed"] == 4 and "w_pattern" in header["engine config"]
     report = markdown.read_text(encoding="utf-8")
     assert "| outside | same-colour | region |" in report and "What a person sees" in report
+    assert "| colour | standard | " in report.split("### Headline")[1].split("###")[0]
+    rerendered = report_from_rows(rows)  # the committed JSON lines give back the same tables
+    assert rerendered.split("### Headline")[1] == report.split("### Headline")[1]
 
 
 def test_unknown_run_or_shopper_is_a_clear_error(fake_backbone, small_catalog_dir, tmp_path):
