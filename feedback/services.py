@@ -201,7 +201,6 @@ def session_slate(*, session: ShoppingSession, k: int, page: int, events: list[F
             k=k,
             offset=(page - 1) * k,
             allow=slate_filter(session.filters),
-            shown=tuple(session.shown),
         )
     except KeyError as exc:
         raise NotReady(f"Product {session.seed_id} is not indexed yet; try again once indexing has finished.") from exc

@@ -231,7 +231,7 @@ LOOKAWAY_INDEX_REBUILD_DELAY = env.int("LOOKAWAY_INDEX_REBUILD_DELAY", default=3
 LOOKAWAY_FRESH_CHECK_SECONDS = env.float("LOOKAWAY_FRESH_CHECK_SECONDS", default=2.0)
 LOOKAWAY_SLATE_SIZE = env.int("LOOKAWAY_SLATE_SIZE", default=8)
 # Overrides of the feedback engine's EngineConfig fields (embeddings/engine/config.py); defaults there were
-# chosen by `manage.py evaluate` (docs/EVALUATION.md). Example: {"diversity": 0.3}.
+# chosen by `manage.py evaluate` (docs/EVALUATION.md). Example: {"w_pattern": 1.0}.
 LOOKAWAY_ENGINE: dict = env.json("LOOKAWAY_ENGINE", default={})
 
 # Import limits: a product photo bigger than this is refused with a reason, never decoded.

@@ -86,62 +86,35 @@ class Recommender:
         k: int,
         offset: int = 0,
         allow: AllowFilter | None = None,
-        shown: Sequence[int] = (),
     ) -> Slate:
         """The slate for a seed under all remaining feedback; a pure function of its inputs.
 
-        `exclude`: visited seeds and anything else never to show. Weak negatives (config.w_shown) are the products
-        each remaining signal recorded as passed over (see derive_feedback); `shown` is accepted for compatibility
-        and ignored, because a session-wide list would make undo inexact.
+        `exclude`: visited seeds and anything else never to show. Every product a remaining signal recorded as passed
+        over (see derive_feedback) is left out of the searches too, so each slate shows new products and undoing a
+        feedback brings its passed-over products back (undo stays exact).
         """
         if not feedback:
             return self.similar(product_id=seed_id, k=k, exclude=exclude, offset=offset, allow=allow)
         cfg = self.config
-        seed_vector, seed_spatial, seed_colours = self._seed(seed_id, feedback)
-        dislike = np.sum([s.arrays["masked_vector"] - s.arrays["seed_vector"] for s in feedback], axis=0)
-        query = _unit(seed_vector + cfg.interpolation * dislike)
-        walked = _unit(seed_vector + (cfg.interpolation + cfg.pool_walk) * dislike)
+        seed_vector, _, seed_colours = self._seed(seed_id, feedback)
         excluded = {int(x) for x in exclude} | {int(seed_id)}
-        if cfg.fresh_pools:
-            excluded |= {int(p) for s in feedback for p in s.arrays.get("passed_over", ())}
+        excluded |= {int(p) for s in feedback for p in s.arrays.get("passed_over", ())}
         masked = _unit(feedback[-1].arrays["masked_vector"])
-        repeats = sum(1 for s in feedback if s.seed_id == int(seed_id))
-        seed_pool = min(int(cfg.pool_seed * (1.0 + cfg.pool_growth * max(repeats - 1, 0))), cfg.pool_seed_max)
-        walks = bool(cfg.interpolation + cfg.pool_walk) and bool(np.any(dislike))
-        if not walks:  # the query is the seed itself: one search covers both pools
-            seed_pool = max(seed_pool, cfg.pool_query)
-        pools = [filtered_search(self.catalog, seed_vector, max(seed_pool, cfg.pool_seed), excluded, allow)[0]]
-        if walks:
-            pools.append(filtered_search(self.catalog, walked, cfg.pool_query, excluded, allow)[0])
-        pools.append(filtered_search(self.catalog, masked, cfg.pool_masked, excluded, allow)[0])
-        if cfg.pool_history:
-            pools += self._history_pools(seed_id, feedback, excluded, allow)
+        pools = [
+            filtered_search(self.catalog, seed_vector, cfg.pool_seed, excluded, allow)[0],
+            filtered_search(self.catalog, masked, cfg.pool_masked, excluded, allow)[0],
+        ]
         ids = merge_pools(pools)
         cands = self.catalog.features(ids.tolist())
         ranked = self.scorer.rank(
             cands=cands,
-            seed=(seed_spatial, seed_colours),
+            seed_colours=seed_colours,
             seed_vector=seed_vector,
             seed_id=int(seed_id),
-            query=query,
             feedback=feedback,
             k=k + offset,
         )
         return Slate(items=tuple(ranked[offset : offset + k]))
-
-    def _history_pools(
-        self, seed_id: int, feedback: Sequence[FeedbackSignal], excluded: set[int], allow: AllowFilter | None
-    ) -> list[np.ndarray]:
-        """Neighbours of every earlier feedback seed: the target is near each seed it was compared with."""
-        cfg = self.config
-        pools, seen = [], {int(seed_id)}
-        for signal in reversed(feedback):
-            if signal.seed_id in seen:
-                continue
-            seen.add(signal.seed_id)
-            vector = _unit(signal.arrays["seed_vector"])
-            pools.append(filtered_search(self.catalog, vector, cfg.pool_history, excluded, allow)[0])
-        return pools
 
     def _seed(self, seed_id: int, feedback: Sequence[FeedbackSignal]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The seed's unit vector, cell features and colour grid: one catalog call, else from a signal on it."""

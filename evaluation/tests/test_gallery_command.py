@@ -43,13 +43,13 @@ def _run(tiny_catalog_dir, tmp_path, cases_text: str, **extra):
 
 
 def test_command_writes_a_picture_per_case_and_the_index(fake_backbone, tiny_catalog_dir, tmp_path):
-    out = _run(tiny_catalog_dir, tmp_path, CASES, engine='{"w_shown": 0.5}')
+    out = _run(tiny_catalog_dir, tmp_path, CASES, engine='{"w_pattern": 1.5}')
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "bag-handle.png", "tee-print.png"]
     with Image.open(out / "tee-print.png") as img:
         assert img.format == "PNG" and img.height > 500
     index = (out / "README.md").read_text(encoding="utf-8")
     assert "feedback_gallery --catalog-dir" in index and "--engine" in index
-    assert '`{"w_shown": 0.5}` (overrides of EngineConfig defaults)' in index
+    assert '`{"w_pattern": 1.5}` (overrides of EngineConfig defaults)' in index
     assert "- backbone: `fake-v1`" in index
     assert "## 1. T-shirt: chest print" in index and "(tee-print.png)" in index
     assert "## 2. Handbag: handles" in index and "Bags without the tall handles." in index

@@ -9,14 +9,14 @@ from embeddings.serving.shared_recommender import engine_config
 
 
 def test_engine_config_reads_overrides_from_settings(settings):
-    settings.LOOKAWAY_ENGINE = {"diversity": 0.7}
-    assert engine_config() == EngineConfig(diversity=0.7)
+    settings.LOOKAWAY_ENGINE = {"w_pattern": 0.7}
+    assert engine_config() == EngineConfig(w_pattern=0.7)
 
 
 def test_call_overrides_win_over_settings_and_keep_the_rest(settings):
-    settings.LOOKAWAY_ENGINE = {"diversity": 0.7, "w_colour": 0.5}
-    config = engine_config({"w_colour": 1.5, "pool_seed": 300})
-    assert config == EngineConfig(diversity=0.7, w_colour=1.5, pool_seed=300)
+    settings.LOOKAWAY_ENGINE = {"w_pattern": 0.7, "w_outside": 0.5}
+    config = engine_config({"w_outside": 1.5, "pool_seed": 300})
+    assert config == EngineConfig(w_pattern=0.7, w_outside=1.5, pool_seed=300)
     assert config != EngineConfig()  # every value above differs from its default: the overrides took effect
 
 

@@ -1,4 +1,4 @@
-"""MMR and masking helpers of the engine on constructed inputs."""
+"""Slate selection and masking helpers of the engine on constructed inputs."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 
 from embeddings.engine.masking import cell_coverage, fill_masked
-from embeddings.engine.ranking.mmr import mmr_select
+from embeddings.engine.ranking.scoring import select_distinct
 
 
-def test_mmr_trades_relevance_for_variety():
-    scores = np.array([1.0, 0.95, 0.6], dtype=np.float32)
-    similarity = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=np.float32)
-    assert mmr_select(scores, similarity, 2, diversity=0.0) == [0, 1]
-    assert mmr_select(scores, similarity, 2, diversity=0.5) == [0, 2]
-    duplicate = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=bool)
-    assert mmr_select(scores, np.zeros((3, 3), np.float32), 3, 0.0, duplicate) == [0, 2]
+def test_selection_takes_the_best_scores_and_skips_near_duplicates_of_chosen_ones():
+    scores = np.array([1.0, 0.95, 0.6, 0.95, -np.inf], dtype=np.float32)
+    vectors = np.array([[1, 0], [1, 0], [0, 1], [0.6, 0.8], [0, 1]], dtype=np.float32)  # 1 duplicates 0
+    assert select_distinct(scores, vectors, 2, 0.999) == [0, 3]  # 1 skipped; the tie 1 / 3 broken by index
+    assert select_distinct(scores, vectors, 5, 0.999) == [0, 3, 2]  # -inf is never chosen
+    assert select_distinct(scores, vectors, 5, 1.5) == [0, 1, 3, 2]  # nothing counts as a duplicate
 
 
 def test_cell_coverage_and_fill_strategies():

@@ -1,17 +1,16 @@
-"""The region-feedback terms on constructed vectors: rank pattern, outside match, pools, fresh pools, shortlist."""
+"""The region-feedback terms on constructed vectors: rank pattern, outside match, fresh pools, undo."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
-import pytest
 
 from embeddings.engine.config import EngineConfig
 from embeddings.engine.ranking.scoring import distinct, pair_contrast
 from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import FeedbackSignal
-from embeddings.tests.engine.ranking.constructed import GRID, catalog, fake_backbone, grids, unit, vec
+from embeddings.tests.engine.ranking.constructed import GRID, catalog, fake_backbone, grids, vec
 
 RED = (50.0, 60.0, 40.0)
 BLUE = (40.0, 10.0, -50.0)
@@ -35,15 +34,7 @@ def signal(seed_id: int, view, cells=TOP, passed_over=()) -> FeedbackSignal:
 
 def only(**terms) -> EngineConfig:
     """Cosine plus the named terms; every other term off."""
-    base = dict(
-        w_pattern=0.0,
-        w_shown=0.0,
-        w_outside=0.0,
-        w_outside_painted=0.0,
-        w_outside_repainted=0.0,
-        fresh_pools=False,
-        pool_history=0,
-    )
+    base = dict(w_pattern=0.0, w_outside=0.0, w_outside_repainted=0.0)
     return EngineConfig(**{**base, **terms})
 
 
@@ -72,7 +63,7 @@ def _pattern_view():
 def test_rank_pattern_puts_the_product_that_changed_only_the_painted_part_first():
     view = _pattern_view()
     plain = Recommender(backbone=fake_backbone(), catalog=view, config=only())
-    ranked = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank"))
+    ranked = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0))
     fb = [signal(1, view)]
     assert plain.recommend(seed_id=1, feedback=fb, k=3).product_ids == [2, 3, 4]
     assert ranked.recommend(seed_id=1, feedback=fb, k=3).product_ids[0] == 3
@@ -83,7 +74,7 @@ def test_a_repeated_identical_feedback_counts_again():
     first, again = signal(1, view), signal(1, view)
     groups = distinct([first, again, signal(1, view, cells=1.0 - TOP)])
     assert [count for _, count in groups] == [2, 1]
-    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=0.2, pattern_mode="rank"))
+    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=0.2))
     once = rec.recommend(seed_id=1, feedback=[first], k=3).items
     twice = rec.recommend(seed_id=1, feedback=[first, again], k=3).items
     by_id = {item.product_id: item.score for item in once}
@@ -100,16 +91,19 @@ def test_outside_terms_prefer_products_that_keep_the_seed_where_it_was_not_paint
     fb = [signal(1, view)]
     base = Recommender(backbone=fake_backbone(), catalog=view, config=only())
     assert base.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]
-    painted = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_outside_painted=1.0))
-    assert painted.recommend(seed_id=1, feedback=fb, k=2).product_ids == [3, 2]
-    # after a click: the new seed 1 has no feedback of its own (it was given on 4), so w_outside applies instead
+    # once painted, the seed's own outside term is off (the pattern term says what must change and what must stay)
+    everywhere = Recommender(
+        backbone=fake_backbone(), catalog=view, config=only(w_outside=1.0, w_outside_repainted=1.0)
+    )
+    assert everywhere.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]
+    # after a click: the new seed 1 has no feedback of its own (it was given on 4), so w_outside applies
     elsewhere = [signal(4, view)]
-    assert painted.recommend(seed_id=1, feedback=elsewhere, exclude=[4], k=2).product_ids == [2, 3]
+    assert base.recommend(seed_id=1, feedback=elsewhere, exclude=[4], k=2).product_ids == [2, 3]
     clicked = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_outside=1.0))
     assert clicked.recommend(seed_id=1, feedback=elsewhere, exclude=[4], k=2).product_ids == [3, 2]
-    # painted twice (nothing on the slate was better): w_outside_repainted applies, w_outside_painted no longer does
+    # painted twice (nothing on the slate was better): w_outside_repainted applies
     twice = [signal(1, view), signal(1, view)]
-    assert painted.recommend(seed_id=1, feedback=twice, k=2).product_ids == [2, 3]
+    assert clicked.recommend(seed_id=1, feedback=twice, k=2).product_ids == [2, 3]
     repainted = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_outside_repainted=1.0))
     assert repainted.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]
     assert repainted.recommend(seed_id=1, feedback=twice, k=2).product_ids == [3, 2]
@@ -117,60 +111,11 @@ def test_outside_terms_prefer_products_that_keep_the_seed_where_it_was_not_paint
 
 def test_fresh_pools_reach_past_the_products_already_passed_over():
     view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(1, 0.2, 0.1), vec(1, 0.3, 0.1), vec(1, 0.9, 0.1)])
-    small = dict(pool_seed=2, pool_query=0, pool_masked=0)
+    fresh = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_seed=2, pool_masked=0))
     fb = [signal(1, view, passed_over=[2, 3])]
-    stale = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_shown=1.0, **small))
-    fresh = Recommender(backbone=fake_backbone(), catalog=view, config=only(fresh_pools=True, **small))
-    assert stale.recommend(seed_id=1, feedback=fb, k=2).product_ids == [2, 3]  # demoted but nothing else to show
     assert fresh.recommend(seed_id=1, feedback=fb, k=2).product_ids == [4, 5]
     undone = dataclasses.replace(fb[0], arrays={**fb[0].arrays, "passed_over": np.zeros(0, dtype=np.int64)})
     assert fresh.recommend(seed_id=1, feedback=[undone], k=2).product_ids == [2, 3]
-
-
-def test_history_pool_brings_candidates_from_around_an_earlier_feedback_seed():
-    # 1 and 2 are close; 3 sits near the earlier seed 4, far from the current seed 1
-    view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(0.1, 1, 0.5), vec(0.1, 1, 0.6)])
-    small = dict(pool_seed=1, pool_query=0, pool_masked=0)
-    fb = [signal(4, view)]
-    assert Recommender(backbone=fake_backbone(), catalog=view, config=only(**small)).recommend(
-        seed_id=1, feedback=fb, exclude=[4], k=3
-    ).product_ids == [2]
-    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_history=1, **small))
-    assert rec.recommend(seed_id=1, feedback=fb, exclude=[4], k=3).product_ids == [2, 3]
-
-
-def test_pool_walk_searches_beyond_the_seed_along_the_dislike():
-    view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(1, -0.8, 0.1), vec(1, 0.8, 0.1)])
-    seed = view.features([1])
-    fb = FeedbackSignal(
-        1,
-        TOP,
-        {
-            "seed_vector": seed.vectors[0],
-            "masked_vector": unit(vec(1, 0.3, 0.1)),  # masking moved the embedding along +dim1
-            "seed_spatial": seed.spatial[0],
-            "seed_colours": seed.colours[0],
-        },
-    )
-    small = dict(pool_seed=1, pool_query=1, pool_masked=0)
-    still = Recommender(backbone=fake_backbone(), catalog=view, config=only(**small))
-    walked = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_walk=3.0, **small))
-    assert still.recommend(seed_id=1, feedback=[fb], k=3).product_ids == [2]
-    assert set(walked.recommend(seed_id=1, feedback=[fb], k=3).product_ids) == {2, 4}
-
-
-@pytest.mark.parametrize("mode", ["ratio", "rank"])
-def test_shortlist_does_not_change_the_slate(mode):
-    rng = np.random.default_rng(7)
-    n = 60
-    spatial, colours = grids(n, RED)
-    colours += rng.normal(0, 20, colours.shape).astype(np.float16)
-    vectors = [vec(1, *rng.normal(0, 0.3, 3)) for _ in range(n)]
-    view = catalog(vectors, colours, spatial)
-    fb = [signal(1, view, passed_over=[5, 6])]
-    wide = Recommender(backbone=fake_backbone(), catalog=view, config=EngineConfig(pattern_mode=mode, shortlist=n))
-    narrow = Recommender(backbone=fake_backbone(), catalog=view, config=EngineConfig(pattern_mode=mode, shortlist=8))
-    assert wide.recommend(seed_id=1, feedback=fb, k=8) == narrow.recommend(seed_id=1, feedback=fb, k=8)
 
 
 def test_defaults_keep_undo_exact_and_feedback_across_a_seed_change():
@@ -190,31 +135,3 @@ def test_defaults_keep_undo_exact_and_feedback_across_a_seed_change():
     assert rec.recommend(seed_id=4, feedback=[restored], exclude=[1], k=5) == before
     # the feedback given on seed 1 still steers the slate of seed 4
     assert before != rec.similar(product_id=4, k=5, exclude=[1])
-
-
-def test_pool_growth_widens_the_pool_when_the_same_seed_is_painted_again():
-    view = catalog([vec(1, 0, 0.1), vec(1, 0.1, 0.1), vec(1, 0.2, 0.1), vec(1, 0.3, 0.1), vec(1, 0.4, 0.1)])
-    small = dict(pool_seed=2, pool_query=0, pool_masked=0)
-    rec = Recommender(backbone=fake_backbone(), catalog=view, config=only(pool_growth=1.0, **small))
-    once, twice = [signal(1, view)], [signal(1, view), signal(1, view)]
-    assert rec.recommend(seed_id=1, feedback=once, k=4).product_ids == [2, 3]
-    assert rec.recommend(seed_id=1, feedback=twice, k=4).product_ids == [2, 3, 4, 5]
-
-
-def test_pattern_norm_averages_the_pattern_over_feedback():
-    view = _pattern_view()
-    fb = [signal(1, view), signal(1, view)]
-    summed = Recommender(backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank"))
-    mean = Recommender(
-        backbone=fake_backbone(), catalog=view, config=only(w_pattern=1.0, pattern_mode="rank", pattern_norm=1.0)
-    )
-    cos = {
-        i.product_id: i.score
-        for i in Recommender(backbone=fake_backbone(), catalog=view, config=only())
-        .recommend(seed_id=1, feedback=fb, k=3)
-        .items
-    }
-    s = {i.product_id: i.score - cos[i.product_id] for i in summed.recommend(seed_id=1, feedback=fb, k=3).items}
-    m = {i.product_id: i.score - cos[i.product_id] for i in mean.recommend(seed_id=1, feedback=fb, k=3).items}
-    assert any(abs(v) > 0.1 for v in s.values())
-    assert all(m[p] == pytest.approx(s[p] / 2, abs=1e-5) for p in s)
