@@ -44,6 +44,7 @@ def evaluate_and_report(
         "episodes per run": plan.episodes,
         "shopper models": ", ".join(r.shopper for r in results[:: len(plan.families)]),
         "episode families": ", ".join(plan.families),
+        "default type filter": "on" if plan.type_filter else "off",
         "git revision": git_revision(),
         "engine config": json.dumps(dataclasses.asdict(engine_config)),
         "processes": jobs,

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
+from embeddings.engine.ranking.preference import preferring
 from embeddings.engine.recommender import Recommender
-from embeddings.engine.types import FeedbackSignal, Slate
+from embeddings.engine.types import AllowFilter, FeedbackSignal, Slate
 from evaluation.baselines import average_vector_slate, best_score_slate, sum_scores_slate
+
+KindFilter = Callable[[int], AllowFilter | None]  # seed -> the default type filter of a slate on it (None: none)
+
+
+def no_kind_filter(seed: int) -> None:
+    return None
 
 
 class SessionEngine(Protocol):
@@ -27,19 +34,25 @@ class RegionSession:
     """Region feedback: derive_feedback on the painted mask, then recommend() with every signal so far."""
 
     def __init__(
-        self, recommender: Recommender, image_path, use_shown: bool = True, signal_cache: dict | None = None
+        self,
+        recommender: Recommender,
+        image_path,
+        use_shown: bool = True,
+        signal_cache: dict | None = None,
+        kind: KindFilter = no_kind_filter,
     ) -> None:
         self.recommender = recommender
         self.image_path = image_path
         self.use_shown = use_shown
         self.signal_cache = signal_cache  # tuning only: reuse masked forward passes across runs (timings then lie)
+        self.kind = kind  # the storefront's default filter: the seed's article type and gender first
         self.signals: list[FeedbackSignal] = []
         self.visited: list[int] = []
         self.shown: list[int] = []
 
     def _slate(self, seed: int, k: int) -> Slate:
         slate = self.recommender.recommend(
-            seed_id=seed, feedback=tuple(self.signals), exclude=tuple(self.visited), k=k
+            seed_id=seed, feedback=tuple(self.signals), exclude=tuple(self.visited), k=k, prefer=self.kind(seed)
         )
         self.shown.extend(slate.product_ids)
         return slate
@@ -73,7 +86,8 @@ class ClickShownSession(RegionSession):
     """Ablation of the weak-negative term: click-only browsing that never re-shows a product already shown."""
 
     def _slate(self, seed: int, k: int) -> Slate:
-        slate = self.recommender.similar(product_id=seed, k=k, exclude=tuple(self.visited) + tuple(self.shown))
+        exclude = tuple(self.visited) + tuple(self.shown)
+        slate = self.recommender.similar(product_id=seed, k=k, exclude=exclude, prefer=self.kind(seed))
         self.shown.extend(slate.product_ids)
         return slate
 
@@ -89,9 +103,10 @@ class WholeItemSession:
 
     RULES = {"average_vector": average_vector_slate, "best_score": best_score_slate, "sum_scores": sum_scores_slate}
 
-    def __init__(self, recommender: Recommender, rule: str) -> None:
+    def __init__(self, recommender: Recommender, rule: str, kind: KindFilter = no_kind_filter) -> None:
         self.recommender = recommender
         self.rule = self.RULES[rule]
+        self.kind = kind
         self.disliked: list[int] = []
         self.visited: list[int] = []
         self.shown: list[int] = []
@@ -103,15 +118,17 @@ class WholeItemSession:
     def _slate(self, seed: int, k: int) -> Slate:
         exclude = tuple(self.visited) + tuple(self.shown)
         if not self.disliked:
-            slate = self.recommender.similar(product_id=seed, k=k, exclude=exclude)
+            slate = self.recommender.similar(product_id=seed, k=k, exclude=exclude, prefer=self.kind(seed))
         else:
-            slate = self.rule(
-                self.recommender.catalog,
-                positives=self.positives(seed),
-                negatives=list(self.disliked),
-                exclude=set(exclude),
-                k=k,
-            )
+            positives, negatives = self.positives(seed), list(self.disliked)
+
+            def ruled(allow, excluded, want):
+                catalog = self.recommender.catalog
+                return self.rule(
+                    catalog, positives=positives, negatives=negatives, exclude=set(excluded), k=want, allow=allow
+                )
+
+            slate = preferring(ruled, prefer=self.kind(seed), allow=None, exclude=exclude, k=k)
         self.shown.extend(slate.product_ids)
         return slate
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from embeddings.engine.recommender import Recommender
 from evaluation.data import EvalCatalog
-from evaluation.engines import ClickShownSession, RegionSession, WholeItemSession
+from evaluation.engines import ClickShownSession, KindFilter, RegionSession, WholeItemSession, no_kind_filter
 from evaluation.episodes import Episode
 from evaluation.metrics import relative_improvement, summarise
 from evaluation.runner import SEEN_FEEDBACKS, EpisodeResult, EpisodeRunner
@@ -78,27 +78,51 @@ def kind_matcher(catalog: EvalCatalog):
     return lambda p, s: bool((codes[row[int(p)]] == codes[row[int(s)]]).all())
 
 
-def session_for(run: Run, recommender: Recommender, catalog: EvalCatalog):
+def kind_filters(catalog: EvalCatalog) -> KindFilter:
+    """The storefront's default filter for every policy: seed -> products of its articleType and gender first."""
+    codes = catalog.attribute_codes()
+    group = codes[:, 0] * (int(codes[:, 1].max()) + 1) + codes[:, 1]
+    row = {int(p): i for i, p in enumerate(catalog.product_ids)}
+    members: dict[int, np.ndarray] = {}
+
+    def kind(seed: int):
+        g = int(group[row[int(seed)]])
+        if g not in members:
+            members[g] = catalog.product_ids[group == g]
+        ids = members[g]
+        return lambda candidates: np.isin(np.asarray(candidates, dtype=np.int64), ids)
+
+    return kind
+
+
+def session_for(run: Run, recommender: Recommender, catalog: EvalCatalog, kind: KindFilter = no_kind_filter):
     """A fresh session engine for one episode of this run."""
     if run.engine in ("region", "plain"):
-        return RegionSession(recommender, catalog.path)
+        return RegionSession(recommender, catalog.path, kind=kind)
     if run.engine == "no-repeat":
-        return ClickShownSession(recommender, catalog.path)
-    return WholeItemSession(recommender, run.engine)
+        return ClickShownSession(recommender, catalog.path, kind=kind)
+    return WholeItemSession(recommender, run.engine, kind=kind)
 
 
 def play_run(
-    run: Run, recommender: Recommender, catalog: EvalCatalog, shopper: Shopper, episodes: Sequence[Episode]
+    run: Run,
+    recommender: Recommender,
+    catalog: EvalCatalog,
+    shopper: Shopper,
+    episodes: Sequence[Episode],
+    type_filter: bool = True,
 ) -> list[EpisodeResult]:
-    """Every episode of one run, through the engine calls the API uses."""
+    """Every episode of one run, through the engine calls the API uses (with the storefront's default type filter
+    unless type_filter is off)."""
+    kind = kind_filters(catalog) if type_filter else no_kind_filter
 
     def plain(seed: int, visited: Sequence[int], k: int):
-        return recommender.similar(product_id=seed, k=k, exclude=tuple(visited))
+        return recommender.similar(product_id=seed, k=k, exclude=tuple(visited), prefer=kind(seed))
 
     runner = EpisodeRunner(
         shopper, lenient_matcher(catalog), same_kind=kind_matcher(catalog), plain=plain, mask_mode=run.mask_mode
     )
-    return [runner.run(episode, run.policy, session_for(run, recommender, catalog)) for episode in episodes]
+    return [runner.run(episode, run.policy, session_for(run, recommender, catalog, kind)) for episode in episodes]
 
 
 def seen_summary(results: Sequence[EpisodeResult]) -> list[dict]:
@@ -178,10 +202,11 @@ def run_evaluation(
     episodes: Sequence[Episode],
     family: str = "standard",
     runs: Sequence[Run] = RUNS,
+    type_filter: bool = True,
 ) -> EvaluationResult:
     """Every run on the same episodes, in this process."""
     out = EvaluationResult(shopper.name, family)
     for run in runs:
-        out.results[run.name] = play_run(run, recommender, catalog, shopper, episodes)
+        out.results[run.name] = play_run(run, recommender, catalog, shopper, episodes, type_filter)
         logger.info("%s / %s / %s: %s", shopper.name, family, run.name, summarise(out.results[run.name]))
     return out

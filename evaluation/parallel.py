@@ -57,6 +57,7 @@ class Plan:
     runs: tuple[Run, ...]
     episodes: int
     seed: int
+    type_filter: bool = True  # the storefront's default: the seed's articleType and gender first, for every run
 
     def tasks(self) -> list[Task]:
         tasks = [Task(s, f, r.name) for s in self.shoppers for f in self.families for r in self.runs]
@@ -79,7 +80,8 @@ def _play(task: Task, plan: Plan) -> tuple[Task, str, list[EpisodeResult], float
         _episodes[key] = draw_episodes(_context.catalog, plan.episodes, plan.seed, task.family)
     shopper = _context.shopper(task.shopper)
     began = time.monotonic()
-    results = play_run(RUNS_BY_NAME[task.run], _context.recommender, _context.catalog, shopper, _episodes[key])
+    run = RUNS_BY_NAME[task.run]
+    results = play_run(run, _context.recommender, _context.catalog, shopper, _episodes[key], plan.type_filter)
     return task, shopper.name, results, time.monotonic() - began
 
 

@@ -27,6 +27,9 @@ class ShoppingSession(models.Model):
     shown = models.JSONField(default=list, blank=True)
     # Slate filters: any of gender, master_category, article_type, base_colour (exact values).
     filters = models.JSONField(default=dict, blank=True)
+    # Keep the product: slates show the current seed's article type and gender first (a default filter the shopper
+    # sees as a chip and may remove; the shopper's own filters on those fields win).
+    keep_type = models.BooleanField(default=True)
     # Highest feedback order handed out so far; incremented under the session's row lock.
     last_order = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -34,7 +34,7 @@ def session_get_for_owner(*, session_id: uuid.UUID | str, owner_key: str, user: 
         session_uuid = uuid.UUID(str(session_id))
     except ValueError:
         raise NotFound("No such session.") from None
-    session = ShoppingSession.objects.filter(pk=session_uuid).first()
+    session = ShoppingSession.objects.select_related("seed").filter(pk=session_uuid).first()  # seed: default filter
     if session is None or not session_is_owned(session=session, owner_key=owner_key, user=user):
         raise NotFound("No such session.")
     return session

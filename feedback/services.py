@@ -19,7 +19,7 @@ from embeddings.engine.preprocess import ImageDecodeError, load_image
 from embeddings.engine.types import Slate, SlateItem
 from embeddings.serving.request_cache import active_snapshot, note_active
 from embeddings.serving.shared_recommender import get_recommender
-from embeddings.serving.slate_filter import FILTER_FIELDS, slate_filter
+from embeddings.serving.slate_filter import FILTER_FIELDS, group_filter, slate_filter
 from feedback import masks
 from feedback.errors import InvalidInput, NotFound, NotReady, Unprocessable
 from feedback.models import FeedbackEvent, ShoppingSession
@@ -48,10 +48,12 @@ class SessionState:
     page: int
     k: int
     items: list[SlateItem]  # each with its product loaded
+    default_filter: dict[str, str]  # the default type filter the slate preferred ({} when none)
 
 
 def _locked(session: ShoppingSession) -> ShoppingSession:
-    return ShoppingSession.objects.select_for_update().get(pk=session.pk)
+    # the seed comes along (the default type filter reads it) but only the session's row is locked
+    return ShoppingSession.objects.select_for_update(of=("self",)).select_related("seed").get(pk=session.pk)
 
 
 def session_create(*, owner_key: str, user: User = None, seed_id: int | None = None) -> ShoppingSession:
@@ -79,8 +81,13 @@ def session_set_seed(*, session: ShoppingSession, product_id: int) -> ShoppingSe
 
 
 @transaction.atomic
-def session_set_filters(*, session: ShoppingSession, filters: Mapping[str, object]) -> ShoppingSession:
-    """Replace the slate filters; empty or missing values remove a filter."""
+def session_set_filters(
+    *, session: ShoppingSession, filters: Mapping[str, object], keep_type: bool | None = None
+) -> ShoppingSession:
+    """Replace the slate filters; empty or missing values remove a filter.
+
+    keep_type: turn the default type filter (see default_type_filter) on or off; None leaves it as it is.
+    """
     clean: dict[str, str] = {}
     for field, value in filters.items():
         if field not in FILTER_FIELDS:
@@ -92,7 +99,9 @@ def session_set_filters(*, session: ShoppingSession, filters: Mapping[str, objec
         clean[field] = value.strip()
     locked = _locked(session)
     locked.filters = {field: value for field, value in clean.items() if value}
-    locked.save(update_fields=["filters", "updated_at"])
+    if keep_type is not None:
+        locked.keep_type = bool(keep_type)
+    locked.save(update_fields=["filters", "keep_type", "updated_at"])
     return locked
 
 
@@ -186,6 +195,26 @@ def feedback_remove(*, session: ShoppingSession, feedback_id: int | str) -> Feed
     return event
 
 
+TYPE_FIELDS = ("article_type", "gender")  # what "the same kind of product" means for the default filter
+
+
+def default_type_filter(*, session: ShoppingSession) -> dict[str, str]:
+    """The filter that keeps the product: the current seed's article type and gender, unless the shopper removed it.
+
+    Slates show the products passing it first and are topped up with the rest only when too few pass. Fields the
+    shopper filters on explicitly are left to those filters; a seed without these attributes (a catalog that does not
+    have them) gives no default, so slates are the embedding neighbourhood.
+    """
+    if not session.keep_type or session.seed_id is None or session.seed is None:
+        return {}
+    seed = session.seed
+    return {
+        name: value
+        for name in TYPE_FIELDS
+        if (value := (getattr(seed, name) or "").strip()) and not session.filters.get(name)
+    }
+
+
 def session_slate(*, session: ShoppingSession, k: int, page: int, events: list[FeedbackEvent] | None = None) -> Slate:
     """One page of the session's slate: seed steered by every active feedback, visited seeds and filters applied.
 
@@ -201,6 +230,7 @@ def session_slate(*, session: ShoppingSession, k: int, page: int, events: list[F
             k=k,
             offset=(page - 1) * k,
             allow=slate_filter(session.filters),
+            prefer=group_filter(default_type_filter(session=session)),
         )
     except KeyError as exc:
         raise NotReady(f"Product {session.seed_id} is not indexed yet; try again once indexing has finished.") from exc
@@ -243,7 +273,7 @@ def session_state(*, session: ShoppingSession, k: int, page: int) -> SessionStat
         event.seed = products[event.seed_id]  # feedback rows keep their seed (PROTECT): always loaded
     items = [_entry(products, item) for item in slate.items if _shows(products, item.product_id)]
     seed = products.get(session.seed_id) if session.seed_id else None
-    return SessionState(session, seed, events, page, k, items)
+    return SessionState(session, seed, events, page, k, items, default_type_filter(session=session))
 
 
 def similar_products(

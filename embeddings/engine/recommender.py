@@ -10,6 +10,7 @@ from PIL import Image
 from embeddings.engine.config import EngineConfig
 from embeddings.engine.masking import cell_coverage, fill_masked, fit_mask_to_square
 from embeddings.engine.ranking.pool import filtered_search, merge_pools
+from embeddings.engine.ranking.preference import preferring
 from embeddings.engine.ranking.scoring import RegionScorer
 from embeddings.engine.types import AllowFilter, Backbone, CatalogView, FeedbackSignal, Slate, SlateItem
 
@@ -36,13 +37,21 @@ class Recommender:
         exclude: Collection[int] = (),
         offset: int = 0,
         allow: AllowFilter | None = None,
+        prefer: AllowFilter | None = None,
     ) -> Slate:
-        """Plain nearest neighbours of a product (the product itself and `exclude` left out)."""
+        """Plain nearest neighbours of a product (the product itself and `exclude` left out).
+
+        `prefer`: products passing it come first; the rest of the catalog (passing `allow`) tops the slate up.
+        """
         vector = self._seed(product_id, ())[0]
-        excluded = {int(x) for x in exclude} | {int(product_id)}
-        ids, sims = filtered_search(self.catalog, vector, k + offset, excluded, allow)
-        items = tuple(SlateItem(int(i), float(s), "Visually similar") for i, s in zip(ids, sims, strict=True))
-        return Slate(items=items[offset : offset + k])
+
+        def neighbours(allowed: AllowFilter | None, excluded: Collection[int], want: int) -> Slate:
+            ids, sims = filtered_search(self.catalog, vector, want, {*excluded, int(product_id)}, allowed)
+            return Slate(
+                tuple(SlateItem(int(i), float(s), "Visually similar") for i, s in zip(ids, sims, strict=True))
+            )
+
+        return preferring(neighbours, prefer=prefer, allow=allow, exclude=exclude, k=k, offset=offset)
 
     def derive_feedback(
         self, *, seed_id: int, seed_image: Image.Image, mask: np.ndarray, shown: Sequence[int] = ()
@@ -86,35 +95,40 @@ class Recommender:
         k: int,
         offset: int = 0,
         allow: AllowFilter | None = None,
+        prefer: AllowFilter | None = None,
     ) -> Slate:
         """The slate for a seed under all remaining feedback; a pure function of its inputs.
 
         `exclude`: visited seeds and anything else never to show. Every product a remaining signal recorded as passed
         over (see derive_feedback) is left out of the searches too, so each slate shows new products and undoing a
-        feedback brings its passed-over products back (undo stays exact).
+        feedback brings its passed-over products back (undo stays exact). `prefer`: products passing it come first;
+        the rest of the catalog (passing `allow`) tops the slate up when too few do.
         """
         if not feedback:
-            return self.similar(product_id=seed_id, k=k, exclude=exclude, offset=offset, allow=allow)
+            return self.similar(product_id=seed_id, k=k, exclude=exclude, offset=offset, allow=allow, prefer=prefer)
         cfg = self.config
         seed_vector, _, seed_colours = self._seed(seed_id, feedback)
-        excluded = {int(x) for x in exclude} | {int(seed_id)}
-        excluded |= {int(p) for s in feedback for p in s.arrays.get("passed_over", ())}
+        passed_over = {int(p) for s in feedback for p in s.arrays.get("passed_over", ())}
         masked = _unit(feedback[-1].arrays["masked_vector"])
-        pools = [
-            filtered_search(self.catalog, seed_vector, cfg.pool_seed, excluded, allow)[0],
-            filtered_search(self.catalog, masked, cfg.pool_masked, excluded, allow)[0],
-        ]
-        ids = merge_pools(pools)
-        cands = self.catalog.features(ids.tolist())
-        ranked = self.scorer.rank(
-            cands=cands,
-            seed_colours=seed_colours,
-            seed_vector=seed_vector,
-            seed_id=int(seed_id),
-            feedback=feedback,
-            k=k + offset,
-        )
-        return Slate(items=tuple(ranked[offset : offset + k]))
+
+        def ranked(allowed: AllowFilter | None, excluded: Collection[int], want: int) -> Slate:
+            left_out = {*excluded, int(seed_id), *passed_over}
+            pools = [
+                filtered_search(self.catalog, seed_vector, cfg.pool_seed, left_out, allowed)[0],
+                filtered_search(self.catalog, masked, cfg.pool_masked, left_out, allowed)[0],
+            ]
+            cands = self.catalog.features(merge_pools(pools).tolist())
+            items = self.scorer.rank(
+                cands=cands,
+                seed_colours=seed_colours,
+                seed_vector=seed_vector,
+                seed_id=int(seed_id),
+                feedback=feedback,
+                k=want,
+            )
+            return Slate(items=tuple(items))
+
+        return preferring(ranked, prefer=prefer, allow=allow, exclude=exclude, k=k, offset=offset)
 
     def _seed(self, seed_id: int, feedback: Sequence[FeedbackSignal]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The seed's unit vector, cell features and colour grid: one catalog call, else from a signal on it."""

@@ -47,3 +47,26 @@ class SlateFilter:
 def slate_filter(filters: Mapping[str, str]) -> SlateFilter | None:
     """The filter for these slate filters, or None when none is set (the catalog view returns active products only)."""
     return SlateFilter(filters=filters) if any(filters.get(field) for field in FILTER_FIELDS) else None
+
+
+class GroupFilter:
+    """The engine's AllowFilter for a whole group of products (e.g. one article type and gender): the ids of the
+    active products matching these filters, read in one query on first use, so widening searches ask nothing more."""
+
+    def __init__(self, *, filters: Mapping[str, str]) -> None:
+        self.filters = dict(filters)
+        self._ids: np.ndarray | None = None
+        self.queries = 0
+
+    def __call__(self, product_ids: np.ndarray) -> np.ndarray:
+        if self._ids is None:
+            conditions = {f"{field}__iexact": value for field, value in self.filters.items() if value}
+            ids = Product.objects.filter(is_active=True, **conditions).values_list("pk", flat=True)
+            self._ids = np.fromiter(ids, dtype=np.int64)
+            self.queries += 1
+        return np.isin(np.asarray(product_ids, dtype=np.int64).reshape(-1), self._ids)
+
+
+def group_filter(filters: Mapping[str, str]) -> GroupFilter | None:
+    """The group filter for these filters, or None when they set nothing."""
+    return GroupFilter(filters=filters) if any(filters.values()) else None

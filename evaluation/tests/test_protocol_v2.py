@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import Slate, SlateItem
 from embeddings.tests.engine.ranking.constructed import catalog as constructed_catalog
+from embeddings.tests.engine.ranking.constructed import fake_backbone
 from evaluation.data import EvalCatalog
 from evaluation.engines import WholeItemSession
 from evaluation.episodes import Episode, draw_episodes
+from evaluation.evaluate import kind_filters
 from evaluation.runner import EpisodeRunner
 from evaluation.seen import cell_coverage, what_is_seen
 from evaluation.shoppers import GRID, GridBrush, Shopper
@@ -42,18 +45,8 @@ def test_episodes_refuse_a_catalog_too_small_or_an_unknown_family():
         draw_episodes(small, 3, seed=1, family="pink")
 
 
-class _Recommender:
-    """Just what WholeItemSession calls: a catalog and plain neighbours."""
-
-    def __init__(self, view):
-        self.catalog = view
-
-    def similar(self, *, product_id, k, exclude=()):
-        from embeddings.engine.ranking.pool import filtered_search
-
-        vector = self.catalog.features([product_id]).vectors[0]
-        ids, sims = filtered_search(self.catalog, vector, k, set(exclude) | {product_id}, None)
-        return Slate(tuple(SlateItem(int(i), float(s), "") for i, s in zip(ids, sims, strict=True)))
+def _Recommender(view) -> Recommender:
+    return Recommender(backbone=fake_backbone(), catalog=view)
 
 
 @pytest.mark.parametrize("rule", ["average_vector", "best_score", "sum_scores"])
@@ -75,6 +68,26 @@ def test_whole_item_baselines_never_show_a_product_twice(rule):
         assert not set(slate.product_ids) & set(shown), f"{rule} re-showed a product at step {step}"
         assert not set(slate.product_ids) & set(session.visited)
     assert session.positives(seed) == [v for v in session.visited if v not in session.disliked] or [seed]
+
+
+@pytest.mark.parametrize("rule", ["average_vector", "best_score", "sum_scores"])
+def test_the_default_type_filter_puts_the_seeds_kind_first_in_every_baseline(rule):
+    rng = np.random.default_rng(1)
+    view = constructed_catalog(rng.normal(size=(60, 8)))
+    cat = EvalCatalog(
+        np.arange(1, 61),
+        np.array(["Tshirts", "Shoes"] * 30),
+        np.array(["Men"] * 60),
+        np.array(["Red"] * 60),
+        np.array([""] * 60),
+    )
+    kind = kind_filters(cat)
+    session = WholeItemSession(_Recommender(view), rule, kind=kind)
+    landing = session.start(1, 8)
+    disliked = session.feedback(1, np.ones((224, 224), dtype=bool), 8)
+    for slate in (landing, disliked):
+        assert all(p % 2 == 1 for p in slate.product_ids)  # odd ids are Tshirts, like the seed 1
+    assert kind(2)(np.array([1, 2, 4])).tolist() == [False, True, True]
 
 
 def test_the_only_seed_disliked_stays_the_positive():

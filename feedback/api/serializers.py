@@ -42,6 +42,12 @@ class SimilarQuerySerializer(SlateQuerySerializer, FilterFieldsMixin):
 class FiltersSerializer(FilterFieldsMixin):
     """Body of POST sessions/{id}/filters/: the filters replace the previous ones."""
 
+    keep_type = serializers.BooleanField(
+        required=False,
+        help_text="Show the seed's article type and gender first (the default filter, on for a new session); false "
+        "removes it. Missing: unchanged.",
+    )
+
 
 class SessionCreateSerializer(serializers.Serializer):
     """Body of POST sessions/."""
@@ -154,6 +160,13 @@ class FeedbackSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
+class DefaultFilterSerializer(serializers.Serializer):
+    """The default type filter a slate applied (only the fields it set)."""
+
+    article_type = serializers.CharField(required=False)
+    gender = serializers.CharField(required=False)
+
+
 class FiltersOutSerializer(FilterFieldsMixin):
     """The session's current filters (only the ones set)."""
 
@@ -165,6 +178,14 @@ class SessionStateSerializer(serializers.Serializer):
     seed = ProductCardSerializer(allow_null=True)
     visited = serializers.ListField(child=serializers.IntegerField(), source="session.visited")
     filters = FiltersOutSerializer(source="session.filters")
+    keep_type = serializers.BooleanField(
+        source="session.keep_type", help_text="Whether the default type filter is on (see default_filter)."
+    )
+    default_filter = DefaultFilterSerializer(
+        help_text="The default filter this slate applied: products of the seed's article type and gender first, "
+        "topped up with others only when too few remain. Empty when removed (keep_type false), when the shopper's "
+        "own filters set those fields, or when the seed has no such attributes."
+    )
     feedback = FeedbackSerializer(many=True)
     slate = serializers.SerializerMethodField()
 

@@ -153,7 +153,9 @@ class SessionFiltersView(SessionAPIView):
         unknown = sorted(set(request.data) - set(body.fields)) if hasattr(request.data, "keys") else []
         if unknown:
             return Response({name: ["Unknown filter."] for name in unknown}, status=status.HTTP_400_BAD_REQUEST)
-        return self.state(services.session_set_filters(session=session, filters=body.validated_data))
+        filters = dict(body.validated_data)
+        keep_type = filters.pop("keep_type", None)
+        return self.state(services.session_set_filters(session=session, filters=filters, keep_type=keep_type))
 
 
 class FeedbackCreateView(SessionAPIView):

@@ -38,6 +38,11 @@ class Command(BaseCommand):
             "--runs", default="", help=f"comma-separated runs (default all): {', '.join(r.name for r in RUNS)}"
         )
         parser.add_argument("--jobs", type=int, default=1, help="worker processes (2 uses both cores here)")
+        parser.add_argument(
+            "--no-type-filter",
+            action="store_true",
+            help="without the storefront's default filter (the seed's article type and gender first) in every run",
+        )
         parser.add_argument("--catalog-dir", help="standalone mode: read this catalog folder (styles.csv, images/)")
         parser.add_argument("--features-cache", default="/tmp/lookaway-eval", help="feature and shopper caches")
         parser.add_argument("--jsonl", default="", help="append results as JSON lines (.gz: compressed)")
@@ -88,6 +93,7 @@ class Command(BaseCommand):
             runs=runs,
             episodes=opts["episodes"],
             seed=opts["seed"],
+            type_filter=not opts["no_type_filter"],
         )
         try:
             report = evaluate_and_report(

@@ -10,7 +10,7 @@ from feedback.tests.conftest import box_mask, png_data_url
 pytestmark = pytest.mark.django_db
 
 # Measured with three feedbacks in the history (before the fixes: GET 16, seed 26, feedback 29, similar 9).
-MAX_QUERIES = {"state": 8, "seed": 13, "feedback": 14, "similar": 8}
+MAX_QUERIES = {"state": 8, "seed": 13, "feedback": 14, "similar": 8}  # the engine's own budget (no default filter)
 
 
 def _feedback_body(state: dict) -> dict:
@@ -19,13 +19,15 @@ def _feedback_body(state: dict) -> dict:
 
 
 def _active_checks(captured) -> int:
-    return sum('"catalog_product"' in q["sql"] and '"is_active"' in q["sql"] for q in captured.captured_queries)
+    return sum('FROM "catalog_product"' in q["sql"] and '"is_active"' in q["sql"] for q in captured.captured_queries)
 
 
 @pytest.fixture
 def busy_session(api_client, shop_catalog) -> dict:
-    """A session on a seed with three feedbacks and one seed change behind it."""
+    """A session on a seed with three feedbacks and one seed change behind it, without the default type filter
+    (its cost is measured on its own below)."""
     state = create_session(api_client, shop_catalog.by_type["Tshirts"][0])
+    state = post(api_client, "session-filters", {"keep_type": False}, session_id=state["id"]).json()
     for _ in range(2):
         state = post(api_client, "session-feedback", _feedback_body(state), session_id=state["id"]).json()
     state = post(api_client, "session-seed", {"product_id": state["slate"]["items"][0]["product"]["id"]},
@@ -91,3 +93,23 @@ def test_decoded_feedback_signals_are_reused(api_client, busy_session, monkeypat
     for _ in range(3):
         assert api_client.get(url("session-detail", session_id=session_id)).status_code == 200
     assert decoded == []  # the three signals were cached when they were stored
+
+
+def test_the_default_type_filter_costs_one_query_for_its_group(api_client, shop_catalog):
+    """Keeping the seed's kind reads the ids of that kind once per request; searches that widen to find enough of
+    them (the small test shop has few of each kind) only add the catalog view's active checks of new candidates."""
+    from embeddings.engine.ranking.pool import MAX_WIDENINGS
+
+    state = create_session(api_client, shop_catalog.by_type["Tshirts"][0])
+    assert state["default_filter"]
+    target = state["slate"]["items"][0]["product"]["id"]
+    with CaptureQueriesContext(connection) as seed:
+        answer = post(api_client, "session-seed", {"product_id": target}, session_id=state["id"])
+    assert answer.status_code == 200 and answer.json()["default_filter"]
+    group = [
+        q
+        for q in seed.captured_queries
+        if 'FROM "catalog_product" WHERE ("catalog_product"."article_type"' in q["sql"]
+    ]
+    assert len(group) == 1
+    assert len(seed.captured_queries) <= MAX_QUERIES["seed"] + 1 + MAX_WIDENINGS

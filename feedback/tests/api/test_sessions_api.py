@@ -30,7 +30,12 @@ CARD_FIELDS = {
 def test_create_returns_the_full_state(api_client, shop_catalog):
     seed = shop_catalog.by_type["Watches"][0]
     state = create_session(api_client, seed, k=5)
-    assert set(state) == {"id", "seed", "visited", "filters", "feedback", "slate"}
+    assert set(state) == {"id", "seed", "visited", "filters", "keep_type", "default_filter", "feedback", "slate"}
+    assert state["keep_type"] is True
+    assert state["default_filter"] == {
+        "article_type": state["seed"]["article_type"],
+        "gender": state["seed"]["gender"],
+    }
     assert set(state["seed"]) >= CARD_FIELDS and state["seed"]["id"] == seed
     assert state["seed"]["image_url"].startswith("http://testserver/media/products/")
     assert (state["seed"]["width"], state["seed"]["height"]) == (224, 224)
@@ -113,6 +118,31 @@ def test_filters_narrow_the_slate_and_unknown_names_are_refused(api_client, shop
     assert {item["product"]["master_category"] for item in state["slate"]["items"]} == {"Accessories"}
     response = post(api_client, "session-filters", {"colour": "Red"}, session_id=state["id"])
     assert response.status_code == 400 and response.json() == {"colour": ["Unknown filter."]}
+
+
+def _kinds(state: dict) -> list[tuple[str, str]]:
+    return [(i["product"]["article_type"], i["product"]["gender"]) for i in state["slate"]["items"]]
+
+
+def test_the_default_type_filter_keeps_the_product_and_can_be_removed(api_client, shop_catalog):
+    state = create_session(api_client, shop_catalog.by_type["Tshirts"][3])
+    seed_kind = (state["seed"]["article_type"], state["seed"]["gender"])
+    assert state["keep_type"] is True
+    assert state["default_filter"] == {"article_type": seed_kind[0], "gender": seed_kind[1]}
+    kept = [kind == seed_kind for kind in _kinds(state)]
+    assert kept == sorted(kept, reverse=True) and kept[0]  # the seed's kind first; other kinds only top it up
+    removed = post(api_client, "session-filters", {"keep_type": False}, session_id=state["id"]).json()
+    assert removed["keep_type"] is False and removed["default_filter"] == {}
+    plain = api_client.get(url("product-similar", pk=state["seed"]["id"]), {"k": len(removed["slate"]["items"])})
+    plain_ids = [r["product"]["id"] for r in plain.json()["results"]]
+    assert [i["product"]["id"] for i in removed["slate"]["items"]] == plain_ids  # the plain neighbours again
+    again = post(api_client, "session-filters", {"keep_type": True}, session_id=state["id"]).json()
+    assert again["slate"] == state["slate"] and again["default_filter"] == state["default_filter"]
+    # the shopper's own filter on a type field wins over the default
+    own = post(api_client, "session-filters", {"article_type": "Watches"}, session_id=state["id"]).json()
+    assert own["default_filter"] == {"gender": seed_kind[1]} and {k[0] for k in _kinds(own)} == {"Watches"}
+    bad = post(api_client, "session-filters", {"keep_type": "sometimes"}, session_id=state["id"])
+    assert bad.status_code == 400 and "keep_type" in bad.json()
 
 
 def test_reset_keeps_the_seed(api_client, shop_catalog):

@@ -22,9 +22,12 @@ def test_create_on_a_seed_serves_its_neighbours_of_the_same_type(shop_catalog):
     state = services.session_state(session=session, k=8, page=1)
     assert state.seed.pk == seed and len(state.items) == 8
     assert seed not in [entry.product.pk for entry in state.items]
-    assert sum(entry.product.article_type == "Watches" for entry in state.items) >= 6
-    scores = [entry.score for entry in state.items]
-    assert scores == sorted(scores, reverse=True)
+    assert state.default_filter == {"article_type": "Watches", "gender": state.seed.gender}
+    kept = [e.product.article_type == "Watches" and e.product.gender == state.seed.gender for e in state.items]
+    assert kept == sorted(kept, reverse=True) and any(kept)  # the seed's kind first, then the rest tops it up
+    for group in (True, False):
+        scores = [e.score for e, keep in zip(state.items, kept, strict=True) if keep is group]
+        assert scores == sorted(scores, reverse=True)
 
 
 def test_create_without_seed_has_an_empty_slate_and_unknown_seed_is_refused(shop_catalog):

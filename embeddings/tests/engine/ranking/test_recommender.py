@@ -139,3 +139,21 @@ def test_derive_feedback_records_what_was_passed_over():
     fb = rec.derive_feedback(seed_id=1, seed_image=image, mask=np.ones((28, 28), dtype=bool), shown=[5, 3, 5])
     assert fb.arrays["passed_over"].tolist() == [3, 5]
     assert FeedbackSignal.from_bytes(fb.to_bytes()).arrays["passed_over"].tolist() == [3, 5]
+
+
+def test_preferred_products_come_first_and_the_rest_tops_the_slate_up():
+    view = _three_colour_view()  # ids 1..5; say 3 and 5 are of the seed's kind
+    rec = Recommender(backbone=fake_backbone(), catalog=view)
+    kind = lambda ids: np.isin(ids, [3, 5])  # noqa: E731
+    plain = rec.similar(product_id=1, k=4).product_ids
+    kept = rec.similar(product_id=1, k=4, prefer=kind).product_ids
+    assert kept[:2] == [p for p in plain if p in (3, 5)] and sorted(kept[2:]) == sorted(
+        p for p in plain if p not in (3, 5)
+    )
+    assert rec.similar(product_id=1, k=2, offset=2, prefer=kind).product_ids == kept[2:]
+    fb = signal(1, vec(1, 0, 0.1), vec(1, 0.1, 0.1))
+    steered = rec.recommend(seed_id=1, feedback=[fb], k=4, prefer=kind).product_ids
+    assert set(steered[:2]) == {3, 5} and len(steered) == 4 and 1 not in steered
+    odd = lambda ids: ids % 2 == 1  # noqa: E731  the shopper's own filter still holds for the top-up
+    assert set(rec.recommend(seed_id=1, feedback=[fb], k=4, prefer=kind, allow=odd).product_ids) == {3, 5}
+    assert rec.recommend(seed_id=1, feedback=[fb], k=4, prefer=None) == rec.recommend(seed_id=1, feedback=[fb], k=4)
