@@ -488,3 +488,34 @@ def test_keyboard_only_painting_steers_the_slate(desktop: ShopPage, shop_catalog
     assert abs(rows.min() - 3 * height / cells) <= 2 and abs(rows.max() + 1 - 4 * height / cells) <= 2
     assert abs(columns.min() - 2 * width / cells) <= 2 and abs(columns.max() + 1 - 5 * width / cells) <= 2
     assert shop.console_errors == []
+
+
+def test_the_default_type_filter_shows_as_a_removable_chip(desktop: ShopPage, shop_catalog, screenshot_dir: Path):
+    from catalog.models import Product
+    from feedback.models import ShoppingSession
+
+    seed = Product.objects.get(pk=shop_catalog.by_type["Tshirts"][3])
+    kind = f"{seed.article_type} · {seed.gender}"
+    same_kind = set(
+        Product.objects.filter(article_type=seed.article_type, gender=seed.gender).values_list("pk", flat=True)
+    )
+    shop = desktop.open(seed.pk)
+    chip = shop.page.wait_for_selector("[data-type-filter] .type-filter__chip", state="visible")
+    assert chip.inner_text().startswith(f"{kind} first")
+    kept = [pid in same_kind for pid in shop.slate_ids()]
+    assert kept[0] and kept == sorted(kept, reverse=True)  # the seed's kind first
+    shop.page.screenshot(path=str(screenshot_dir / "type-filter-chip.png"))
+
+    before = shop.slate_ids()
+    shop.page.click("[data-type-filter-remove]")
+    restore = shop.page.wait_for_selector("[data-type-filter-restore]", state="visible")
+    assert restore.inner_text() == f"Show {kind} first"
+    assert shop.page.is_hidden("[data-type-filter] .type-filter__chip")
+    assert ShoppingSession.objects.get().keep_type is False
+    shop.wait_idle()
+
+    restore.click()
+    shop.page.wait_for_selector("[data-type-filter] .type-filter__chip", state="visible")
+    shop.wait_idle()
+    assert shop.slate_ids() == before and ShoppingSession.objects.get().keep_type is True
+    assert shop.console_errors == []

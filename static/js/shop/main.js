@@ -78,6 +78,8 @@ class Shop {
     this.filters.addEventListener("change", () => this.applyFilters());
     this.filters.addEventListener("reset", () => setTimeout(() => this.applyFilters()));
     this.filters.addEventListener("submit", (event) => event.preventDefault());
+    $(root, "[data-type-filter-remove]").addEventListener("click", () => this.setKeepType(false));
+    $(root, "[data-type-filter-restore]").addEventListener("click", () => this.setKeepType(true));
     const filtersPanel = $(root, "[data-filters-panel]");
     document.addEventListener("click", (event) => {
       if (filtersPanel.open && !filtersPanel.contains(event.target)) filtersPanel.open = false;
@@ -210,6 +212,27 @@ class Shop {
     const feedbackCount = this.history.render(state.feedback);
     this.slate.render(state.slate, { showReasons: feedbackCount > 0 });
     this.renderFilters(state.filters || {});
+    this.renderTypeFilter(state);
+  }
+
+  /** The default filter that keeps the seed's kind of product: a chip to remove it, or a button to bring it back. */
+  renderTypeFilter(state) {
+    const box = $(this.root, "[data-type-filter]");
+    const chip = $(box, ".type-filter__chip");
+    const restore = $(box, "[data-type-filter-restore]");
+    const applied = state.default_filter || {};
+    const kind = (f) => [f.article_type, f.gender].filter(Boolean).join(" · ");
+    const seedKind = state.seed ? kind(state.seed) : "";
+    chip.hidden = !kind(applied);
+    $(chip, "[data-type-filter-label]").textContent = `${kind(applied)} first`;
+    restore.hidden = state.keep_type !== false || !seedKind;
+    restore.textContent = `Show ${seedKind} first`;
+    box.hidden = chip.hidden && restore.hidden;
+  }
+
+  setKeepType(keepType) {
+    const filters = Object.fromEntries(new FormData(this.filters));
+    this.act((id) => this.api.setFilters(id, { ...filters, keep_type: keepType }));
   }
 
   renderFilters(filters) {
