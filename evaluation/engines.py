@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
+from embeddings.engine.mask_meaning import MeaninglessMask
 from embeddings.engine.ranking.preference import preferring
 from embeddings.engine.recommender import Recommender
 from embeddings.engine.types import AllowFilter, FeedbackSignal, Slate
@@ -49,8 +50,14 @@ class RegionSession:
         self.signals: list[FeedbackSignal] = []
         self.visited: list[int] = []
         self.shown: list[int] = []
+        self.last = Slate(items=())
+        self.refused = 0  # masks refused as meaningless (the shopper saw an error, the slate stayed)
 
     def _slate(self, seed: int, k: int) -> Slate:
+        self.last = self._next_slate(seed, k)
+        return self.last
+
+    def _next_slate(self, seed: int, k: int) -> Slate:
         slate = self.recommender.recommend(
             seed_id=seed, feedback=tuple(self.signals), exclude=tuple(self.visited), k=k, prefer=self.kind(seed)
         )
@@ -63,12 +70,16 @@ class RegionSession:
         return self._slate(seed, k)
 
     def feedback(self, seed: int, mask: np.ndarray, k: int) -> Slate:
-        """Paint `mask` on the current seed."""
+        """Paint `mask` on the current seed (a mask the storefront would refuse leaves the slate as it was)."""
         key = (seed, hashlib.sha1(np.packbits(mask).tobytes()).hexdigest(), self.recommender.config.fill)
         signal = self.signal_cache.get(key) if self.signal_cache is not None else None
         if signal is None:
-            with Image.open(self.image_path(seed)) as img:
-                signal = self.recommender.derive_feedback(seed_id=seed, seed_image=img.convert("RGB"), mask=mask)
+            try:
+                with Image.open(self.image_path(seed)) as img:
+                    signal = self.recommender.derive_feedback(seed_id=seed, seed_image=img.convert("RGB"), mask=mask)
+            except MeaninglessMask:
+                self.refused += 1
+                return self.last
             if self.signal_cache is not None:
                 self.signal_cache[key] = signal
         passed_over = np.asarray(sorted(set(self.shown)) if self.use_shown else [], dtype=np.int64)
@@ -85,7 +96,7 @@ class RegionSession:
 class ClickShownSession(RegionSession):
     """Ablation of the weak-negative term: click-only browsing that never re-shows a product already shown."""
 
-    def _slate(self, seed: int, k: int) -> Slate:
+    def _next_slate(self, seed: int, k: int) -> Slate:
         exclude = tuple(self.visited) + tuple(self.shown)
         slate = self.recommender.similar(product_id=seed, k=k, exclude=exclude, prefer=self.kind(seed))
         self.shown.extend(slate.product_ids)

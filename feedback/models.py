@@ -54,6 +54,10 @@ class FeedbackEvent(models.Model):
     # FeedbackSignal.to_bytes() from embeddings.engine.types.
     signal = models.BinaryField()
     order = models.PositiveIntegerField()
+    # What the engine took the mask for: a region of the product, or the whole product ("not this one").
+    interpreted_as = models.CharField(
+        max_length=16, choices=[("region", "region"), ("whole_item", "whole item")], default="region"
+    )
     # False once undone or removed; inactive events are kept for the record but no longer steer the slate.
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

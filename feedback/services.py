@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import transaction
 
 from catalog.models import Product, ProductImage
+from embeddings.engine.mask_meaning import REGION, WHOLE_ITEM, MeaninglessMask
 from embeddings.engine.preprocess import ImageDecodeError, load_image
+from embeddings.engine.ranking.scoring import is_whole_item
 from embeddings.engine.types import Slate, SlateItem
 from embeddings.serving.request_cache import active_snapshot, note_active
 from embeddings.serving.shared_recommender import get_recommender
@@ -142,6 +144,8 @@ def feedback_add(
         signal = get_recommender().derive_feedback(
             seed_id=seed.pk, seed_image=photo, mask=painted, shown=tuple(session.shown)
         )
+    except MeaninglessMask as exc:
+        raise InvalidInput("mask", str(exc)) from exc
     except ValueError as exc:
         raise Unprocessable(f"The engine could not use this mask: {exc}") from exc
     bits, mask_width, mask_height = masks.mask_pack(painted)
@@ -157,6 +161,7 @@ def feedback_add(
             mask_height=mask_height,
             signal=signal.to_bytes(),
             order=locked.last_order,
+            interpreted_as=WHOLE_ITEM if is_whole_item(signal) else REGION,
         )
     signal_cache.put((event.pk, locked.pk), signal)  # the next slate need not decode what was just encoded
     return event

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from embeddings.engine.config import EngineConfig
+from embeddings.engine.mask_meaning import WHOLE_ITEM, judge_mask
 from embeddings.engine.masking import cell_coverage, fill_masked, fit_mask_to_square
 from embeddings.engine.ranking.pool import filtered_search, merge_pools
 from embeddings.engine.ranking.preference import preferring
@@ -58,6 +59,9 @@ class Recommender:
     ) -> FeedbackSignal:
         """Turn a painted mask on the seed photo into a persisted signal (one masked forward pass).
 
+        A mask that paints no product (or too little of it) raises MeaninglessMask; one over (nearly) the whole
+        product is stored as a whole-item dislike (`arrays["whole_item"]`): it leaves the region comparison out.
+
         `shown`: products on the slates the shopper saw (and passed over) before painting; stored in the signal as
         weak negatives, so removing or undoing this feedback also removes them (undo stays exact).
         """
@@ -67,6 +71,7 @@ class Recommender:
         square = np.asarray(self.backbone.prepare(seed_image), dtype=np.uint8)
         size = square.shape[0]
         square_mask = fit_mask_to_square(mask, seed_image.size, size)
+        meaning = judge_mask(square, square_mask)  # raises MeaninglessMask for a mask that paints no product
         masked = fill_masked(square, square_mask, self.config.fill)
         seed = self.catalog.features([int(seed_id)])  # unknown or removed ids are left out
         if len(seed.product_ids):
@@ -83,6 +88,7 @@ class Recommender:
             "seed_spatial": np.asarray(spatial, dtype=np.float16),
             "seed_colours": np.asarray(colours, dtype=np.float16),
             "passed_over": np.asarray(sorted({int(p) for p in shown}), dtype=np.int64),
+            "whole_item": np.asarray([meaning == WHOLE_ITEM]),
         }
         return FeedbackSignal(seed_id=int(seed_id), cells=cells, arrays=arrays)
 

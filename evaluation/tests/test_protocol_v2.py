@@ -199,3 +199,27 @@ def test_ablation_masks_replace_what_the_engine_gets_and_seen_follows_the_shoppe
 def test_unknown_mask_mode_is_refused():
     with pytest.raises(ValueError, match="mask mode"):
         _runner("everything")
+
+
+def test_a_mask_the_storefront_would_refuse_leaves_the_slate_as_it_was(tmp_path):
+    from PIL import Image
+
+    from embeddings.engine.mask_meaning import MeaninglessMask
+    from evaluation.engines import RegionSession
+
+    photo = tmp_path / "1.jpg"
+    Image.new("RGB", (28, 28), (250, 250, 250)).save(photo)
+
+    class Refusing:
+        config = Recommender(backbone=None, catalog=constructed_catalog(np.eye(8)[:3] + 0.1)).config
+
+        def recommend(self, **kwargs):
+            return Slate((SlateItem(2, 0.0, ""), SlateItem(3, 0.0, "")))
+
+        def derive_feedback(self, **kwargs):
+            raise MeaninglessMask("only the background")
+
+    session = RegionSession(Refusing(), lambda pid: str(photo))
+    landing = session.start(1, 2)
+    assert session.feedback(1, np.ones((28, 28), dtype=bool), 2) == landing and session.refused == 1
+    assert session.signals == []

@@ -150,7 +150,13 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FeedbackEvent
-        fields = ["id", "order", "seed", "active", "created_at", "mask_url"]
+        fields = ["id", "order", "seed", "active", "interpreted_as", "created_at", "mask_url"]
+        extra_kwargs = {
+            "interpreted_as": {
+                "help_text": "What the engine took the mask for: `region` (a part of the product, compared with "
+                'candidates where painted) or `whole_item` (a mask over nearly the whole product: "not this one").'
+            }
+        }
         read_only_fields = fields
 
     @extend_schema_field(serializers.URLField())

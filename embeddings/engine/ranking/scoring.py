@@ -54,6 +54,12 @@ def distinct(feedback: Sequence[FeedbackSignal]) -> list[tuple[FeedbackSignal, i
     return [(signal, count) for signal, count in groups.values()]
 
 
+def is_whole_item(signal: FeedbackSignal) -> bool:
+    """Whether the shopper disliked the whole product (a mask over nearly all of it), not a region."""
+    flag = signal.arrays.get("whole_item")
+    return bool(flag is not None and np.asarray(flag).reshape(-1)[:1].any())
+
+
 def select_distinct(score: np.ndarray, vectors: np.ndarray, k: int, duplicate_similarity: float) -> list[int]:
     """Indices of the k best scores, best first (ties by index), skipping near-duplicates of one already chosen."""
     order = np.lexsort((np.arange(len(score)), -score))
@@ -84,6 +90,8 @@ class RegionScorer:
         cfg = self.config
         total = np.zeros(len(colours), dtype=np.float32)
         for signal, count in distinct(feedback):
+            if is_whole_item(signal):  # "not this one": no region to compare
+                continue
             w = np.asarray(signal.cells, dtype=np.float32)
             ref = np.asarray(signal.arrays["seed_colours"], dtype=np.float32)
             out = foreground_cells(ref, cfg.background_lightness, cfg.background_chroma) * (1.0 - w)
@@ -135,7 +143,10 @@ class RegionScorer:
     @staticmethod
     def reason(colours: np.ndarray, feedback: Sequence[FeedbackSignal]) -> str:
         """A short shopper-facing reason: does the product still look like the painted regions' colour?"""
-        distances = [weighted_colour_distance(colours[None], s.arrays["seed_colours"], s.cells) for s in feedback]
+        regions = [s for s in feedback if not is_whole_item(s)]
+        if not regions:
+            return "Similar, and not one you set aside"
+        distances = [weighted_colour_distance(colours[None], s.arrays["seed_colours"], s.cells) for s in regions]
         looks_alike = sum(float(resemblance(d, REASON_COLOUR_SCALE)[0]) for d in distances)
         if looks_alike < 0.5:
             return "Similar style, different colour where you painted"

@@ -35,7 +35,8 @@ def test_png_feedback_is_201_with_history_and_a_steered_slate(api_client, sessio
     state = response.json()
     assert len(state["feedback"]) == 1
     chip = state["feedback"][0]
-    assert set(chip) == {"id", "order", "seed", "active", "created_at", "mask_url"}
+    assert set(chip) == {"id", "order", "seed", "active", "interpreted_as", "created_at", "mask_url"}
+    assert chip["interpreted_as"] == "region"
     assert chip["order"] == 1 and chip["active"] and chip["seed"]["id"] == session["seed"]["id"]
     assert slate_ids(state) != slate_ids(session)
     png = api_client.get(chip["mask_url"])
@@ -138,3 +139,24 @@ def test_malformed_feedback_ids_and_oversized_bodies(api_client, session):
     huge = {"rle": [0] * 1_000_000, "width": 10, "height": 10}  # ~3 MB of JSON
     response = add_feedback(api_client, sid, **huge)
     assert response.status_code == 413 and "too large" in response.json()["mask"][0]
+
+
+def test_masks_that_paint_no_product_are_400_and_the_whole_product_is_a_whole_item_dislike(api_client, session):
+    width, height = session["seed"]["width"], session["seed"]["height"]
+    corner = box_mask(width, height, (0.0, 0.0, 0.04, 0.04))  # the studio background in the top-left corner
+    response = add_feedback(api_client, session["id"], mask=png_data_url(corner), width=width, height=height)
+    assert response.status_code == 400 and "only the background" in response.json()["mask"][0]
+    speck = np.zeros((height, width), dtype=bool)
+    speck[height // 2, width // 2] = True  # one pixel of the T-shirt
+    response = add_feedback(api_client, session["id"], mask=png_data_url(speck), width=width, height=height)
+    assert response.status_code == 400 and "too little" in response.json()["mask"][0]
+    assert api_client.get(url("session-detail", session_id=session["id"])).json()["feedback"] == []  # nothing kept
+
+    everything = box_mask(width, height, (0.01, 0.01, 0.99, 0.99))  # all of the product (not the whole image: 400)
+    response = add_feedback(api_client, session["id"], mask=png_data_url(everything), width=width, height=height)
+    assert response.status_code == 201
+    state = response.json()
+    assert state["feedback"][0]["interpreted_as"] == "whole_item"
+    # "not this one": the next products like the seed, none of those already shown
+    assert not set(slate_ids(state)) & set(slate_ids(session))
+    assert {item["reason"] for item in state["slate"]["items"]} == {"Similar, and not one you set aside"}
