@@ -54,6 +54,9 @@ class FeedbackEvent(models.Model):
     # FeedbackSignal.to_bytes() from embeddings.engine.types.
     signal = models.BinaryField()
     order = models.PositiveIntegerField()
+    # The seed's article type when it was painted: the feedback steers slates of that type only (kept, but paused,
+    # while the shopper looks at another type).
+    seed_type = models.CharField(max_length=64, blank=True, default="")
     # What the engine took the mask for: a region of the product, or the whole product ("not this one").
     interpreted_as = models.CharField(
         max_length=16, choices=[("region", "region"), ("whole_item", "whole item")], default="region"

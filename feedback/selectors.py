@@ -150,16 +150,26 @@ class SignalCache:
 signal_cache = SignalCache()
 
 
-def feedback_signals(*, session: ShoppingSession, events: list[FeedbackEvent] | None = None) -> list[FeedbackSignal]:
+def feedback_in_scope(*, seed_type: str, event_type: str) -> bool:
+    """Whether feedback painted on a product of `event_type` steers a slate on a seed of `seed_type`: the same
+    article type (case-insensitive), or either unknown."""
+    return not seed_type or not event_type or seed_type.strip().lower() == event_type.strip().lower()
+
+
+def feedback_signals(
+    *, session: ShoppingSession, events: list[FeedbackEvent] | None = None, seed_type: str = ""
+) -> list[FeedbackSignal]:
     """The engine signals of the session's active feedback, in the order it was given (decoded once per process).
 
     events: the session's feedback list when the caller has just loaded it (feedback_list): saves a query.
+    seed_type: the current seed's article type; feedback given on another type is left out (paused).
     """
     if events is None:
         rows = FeedbackEvent.objects.filter(session=session, active=True).order_by("order")
-        pks = list(rows.values_list("pk", flat=True))
+        pairs = list(rows.values_list("pk", "seed_type"))
     else:
-        pks = [event.pk for event in sorted(events, key=lambda event: event.order) if event.active]
+        pairs = [(e.pk, e.seed_type) for e in sorted(events, key=lambda event: event.order) if e.active]
+    pks = [pk for pk, event_type in pairs if feedback_in_scope(seed_type=seed_type, event_type=event_type)]
     cached = {pk: signal_cache.get((pk, session.pk)) for pk in pks}
     missing = [pk for pk, signal in cached.items() if signal is None]
     if missing:

@@ -28,6 +28,7 @@ from feedback.models import FeedbackEvent, ShoppingSession
 from feedback.selectors import (
     User,
     feedback_get,
+    feedback_in_scope,
     feedback_list,
     feedback_signals,
     product_id_active,
@@ -51,6 +52,7 @@ class SessionState:
     k: int
     items: list[SlateItem]  # each with its product loaded
     default_filter: dict[str, str]  # the default type filter the slate preferred ({} when none)
+    paused: set[int]  # active feedback given on another article type: kept, not steering this slate
 
 
 def _locked(session: ShoppingSession) -> ShoppingSession:
@@ -162,6 +164,7 @@ def feedback_add(
             signal=signal.to_bytes(),
             order=locked.last_order,
             interpreted_as=WHOLE_ITEM if is_whole_item(signal) else REGION,
+            seed_type=seed.article_type or "",
         )
     signal_cache.put((event.pk, locked.pk), signal)  # the next slate need not decode what was just encoded
     return event
@@ -200,6 +203,10 @@ def feedback_remove(*, session: ShoppingSession, feedback_id: int | str) -> Feed
     return event
 
 
+def _seed_type(session: ShoppingSession) -> str:
+    return (session.seed.article_type or "") if session.seed_id is not None and session.seed is not None else ""
+
+
 TYPE_FIELDS = ("article_type", "gender")  # what "the same kind of product" means for the default filter
 
 
@@ -230,7 +237,7 @@ def session_slate(*, session: ShoppingSession, k: int, page: int, events: list[F
     try:
         slate = get_recommender().recommend(
             seed_id=session.seed_id,
-            feedback=feedback_signals(session=session, events=events),
+            feedback=feedback_signals(session=session, events=events, seed_type=_seed_type(session)),
             exclude=tuple(session.visited),
             k=k,
             offset=(page - 1) * k,
@@ -278,7 +285,9 @@ def session_state(*, session: ShoppingSession, k: int, page: int) -> SessionStat
         event.seed = products[event.seed_id]  # feedback rows keep their seed (PROTECT): always loaded
     items = [_entry(products, item) for item in slate.items if _shows(products, item.product_id)]
     seed = products.get(session.seed_id) if session.seed_id else None
-    return SessionState(session, seed, events, page, k, items, default_type_filter(session=session))
+    seed_type = _seed_type(session)
+    paused = {e.pk for e in events if e.active and not feedback_in_scope(seed_type=seed_type, event_type=e.seed_type)}
+    return SessionState(session, seed, events, page, k, items, default_type_filter(session=session), paused)
 
 
 def similar_products(

@@ -146,11 +146,15 @@ class FeedbackSerializer(serializers.ModelSerializer):
     """One feedback of the history (inactive ones were undone or removed)."""
 
     seed = ProductCardSerializer()
+    paused = serializers.SerializerMethodField(
+        help_text="Given on another article type than the current seed's: kept but not steering this slate; it "
+        "steers again when the shopper comes back to that type."
+    )
     mask_url = serializers.SerializerMethodField()
 
     class Meta:
         model = FeedbackEvent
-        fields = ["id", "order", "seed", "active", "interpreted_as", "created_at", "mask_url"]
+        fields = ["id", "order", "seed", "active", "paused", "interpreted_as", "created_at", "mask_url"]
         extra_kwargs = {
             "interpreted_as": {
                 "help_text": "What the engine took the mask for: `region` (a part of the product, compared with "
@@ -158,6 +162,12 @@ class FeedbackSerializer(serializers.ModelSerializer):
             }
         }
         read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_paused(self, event: FeedbackEvent) -> bool:
+        """Active feedback given on another article type than the current seed's: kept, and steering again when
+        the shopper comes back to that type."""
+        return event.pk in self.context.get("paused", ())
 
     @extend_schema_field(serializers.URLField())
     def get_mask_url(self, event: FeedbackEvent) -> str:

@@ -78,7 +78,8 @@ class SessionAPIView(APIView):
         query = s.SlateQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         state = services.session_state(session=session, **query.validated_data)
-        return Response(s.SessionStateSerializer(state, context={"request": self.request}).data, status=code)
+        context = {"request": self.request, "paused": state.paused}
+        return Response(s.SessionStateSerializer(state, context=context).data, status=code)
 
 
 STATE = {200: s.SessionStateSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 409: NOT_READY}

@@ -35,7 +35,7 @@ def test_png_feedback_is_201_with_history_and_a_steered_slate(api_client, sessio
     state = response.json()
     assert len(state["feedback"]) == 1
     chip = state["feedback"][0]
-    assert set(chip) == {"id", "order", "seed", "active", "interpreted_as", "created_at", "mask_url"}
+    assert set(chip) == {"id", "order", "seed", "active", "paused", "interpreted_as", "created_at", "mask_url"}
     assert chip["interpreted_as"] == "region"
     assert chip["order"] == 1 and chip["active"] and chip["seed"]["id"] == session["seed"]["id"]
     assert slate_ids(state) != slate_ids(session)

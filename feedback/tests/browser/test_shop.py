@@ -519,3 +519,18 @@ def test_the_default_type_filter_shows_as_a_removable_chip(desktop: ShopPage, sh
     shop.wait_idle()
     assert shop.slate_ids() == before and ShoppingSession.objects.get().keep_type is True
     assert shop.console_errors == []
+
+
+def test_feedback_on_another_type_shows_as_paused(desktop: ShopPage, shop_catalog):
+    tee = shop_catalog.by_type["Tshirts"][0]
+    watch = shop_catalog.by_type["Watches"][0]
+    shop = desktop.open(tee)
+    shop.drag((0.15, 0.3), (0.85, 0.35))
+    shop.submit()
+    shop.page.wait_for_selector("[data-chips] .chip")
+    assert shop.page.query_selector("[data-chips] .chip--paused") is None
+    shop.page.goto(shop.page.url.replace(f"/shop/{tee}/", f"/shop/{watch}/"))
+    shop.wait_idle()
+    paused = shop.page.wait_for_selector("[data-chips] .chip--paused .chip__paused")
+    assert paused.inner_text().lower() == "paused"
+    assert shop.console_errors == []

@@ -138,3 +138,24 @@ def test_a_seed_whose_photo_is_gone_is_unprocessable(shop_catalog, tmp_path, set
     settings.MEDIA_ROOT = tmp_path  # the photo file is not there
     with pytest.raises(Unprocessable):
         add(session, SLEEVES)
+
+
+def test_feedback_steers_slates_of_its_own_type_and_is_paused_on_another(shop_catalog):
+    tee, other_tee = shop_catalog.by_type["Tshirts"][:2]
+    watch = shop_catalog.by_type["Watches"][0]
+    session = services.session_create(owner_key="a", seed_id=watch)
+    session = services.session_set_seed(session=session, product_id=tee)
+    event = add(session, SLEEVES)
+    assert event.seed_type == "Tshirts"
+    session = services.session_set_seed(session=session, product_id=watch)
+    state = services.session_state(session=session, k=8, page=1)
+    assert state.paused == {event.pk}  # kept, shown as paused
+    # on a watch the T-shirt feedback does not reshuffle the slate
+    session.refresh_from_db()
+    unpainted = ShoppingSession.objects.create(owner_key="b", seed_id=watch, visited=list(session.visited))
+    assert slate(session) == slate(unpainted)  # exactly as if no feedback had been given
+    # back on a T-shirt, it steers again
+    session = services.session_set_seed(session=session, product_id=other_tee)
+    assert services.session_state(session=session, k=8, page=1).paused == set()
+    fresh = ShoppingSession.objects.create(owner_key="c", seed_id=other_tee, visited=list(session.visited))
+    assert slate(session) != slate(fresh)

@@ -1,4 +1,5 @@
 // The feedback history: one chip per active feedback, showing the seed thumbnail with the painted mask on top.
+// Feedback given on another article type than the current seed's is paused (kept, not steering): its chip says so.
 import { h, thumbnail } from "./dom.js";
 
 function chip(feedback, position) {
@@ -8,9 +9,12 @@ function chip(feedback, position) {
     mask = h("span", { class: "chip__mask", "aria-hidden": "true" });
     mask.style.setProperty("--mask", `url("${feedback.mask_url}")`);
   }
+  const paused = feedback.paused
+    ? h("span", { class: "chip__paused", title: `Paused: it steers ${feedback.seed.article_type} again` }, "paused")
+    : null;
   return h(
     "li",
-    { class: "chip", dataset: { feedbackId: feedback.id } },
+    { class: feedback.paused ? "chip chip--paused" : "chip", dataset: { feedbackId: feedback.id } },
     h("span", { class: "chip__thumb" }, thumbnail(feedback.seed, { className: "chip__image" }), mask),
     h(
       "span",
@@ -18,6 +22,8 @@ function chip(feedback, position) {
       h("span", { class: "chip__number" }, `#${position}`),
       " ",
       feedback.seed.name,
+      paused ? " " : null,
+      paused,
     ),
     h(
       "button",
