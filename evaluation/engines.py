@@ -41,9 +41,11 @@ class RegionSession:
         use_shown: bool = True,
         signal_cache: dict | None = None,
         kind: KindFilter = no_kind_filter,
+        type_of: Callable[[int], str] | None = None,
     ) -> None:
         self.recommender = recommender
         self.image_path = image_path
+        self.type_of = type_of  # article type of a product: feedback steers slates of its own type only
         self.use_shown = use_shown
         self.signal_cache = signal_cache  # tuning only: reuse masked forward passes across runs (timings then lie)
         self.kind = kind  # the storefront's default filter: the seed's article type and gender first
@@ -59,10 +61,17 @@ class RegionSession:
 
     def _next_slate(self, seed: int, k: int) -> Slate:
         slate = self.recommender.recommend(
-            seed_id=seed, feedback=tuple(self.signals), exclude=tuple(self.visited), k=k, prefer=self.kind(seed)
+            seed_id=seed, feedback=self.in_scope(seed), exclude=tuple(self.visited), k=k, prefer=self.kind(seed)
         )
         self.shown.extend(slate.product_ids)
         return slate
+
+    def in_scope(self, seed: int) -> tuple[FeedbackSignal, ...]:
+        """The feedback that steers a slate on this seed: given on products of its article type (as the API does)."""
+        if self.type_of is None:
+            return tuple(self.signals)
+        kind = self.type_of(seed)
+        return tuple(s for s in self.signals if self.type_of(s.seed_id) == kind)
 
     def start(self, seed: int, k: int) -> Slate:
         """The landing slate (plain neighbours)."""

@@ -95,10 +95,18 @@ def kind_filters(catalog: EvalCatalog) -> KindFilter:
     return kind
 
 
-def session_for(run: Run, recommender: Recommender, catalog: EvalCatalog, kind: KindFilter = no_kind_filter):
+def article_type_of(catalog: EvalCatalog):
+    """product id -> its articleType (feedback steers slates of its own type, as in the storefront)."""
+    row = {int(p): i for i, p in enumerate(catalog.product_ids)}
+    return lambda product: str(catalog.article_type[row[int(product)]])
+
+
+def session_for(
+    run: Run, recommender: Recommender, catalog: EvalCatalog, kind: KindFilter = no_kind_filter, type_of=None
+):
     """A fresh session engine for one episode of this run."""
     if run.engine in ("region", "plain"):
-        return RegionSession(recommender, catalog.path, kind=kind)
+        return RegionSession(recommender, catalog.path, kind=kind, type_of=type_of or article_type_of(catalog))
     if run.engine == "no-repeat":
         return ClickShownSession(recommender, catalog.path, kind=kind)
     return WholeItemSession(recommender, run.engine, kind=kind)
@@ -122,7 +130,10 @@ def play_run(
     runner = EpisodeRunner(
         shopper, lenient_matcher(catalog), same_kind=kind_matcher(catalog), plain=plain, mask_mode=run.mask_mode
     )
-    return [runner.run(episode, run.policy, session_for(run, recommender, catalog, kind)) for episode in episodes]
+    type_of = article_type_of(catalog)
+    return [
+        runner.run(episode, run.policy, session_for(run, recommender, catalog, kind, type_of)) for episode in episodes
+    ]
 
 
 def seen_summary(results: Sequence[EpisodeResult]) -> list[dict]:

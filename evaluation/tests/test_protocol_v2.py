@@ -223,3 +223,15 @@ def test_a_mask_the_storefront_would_refuse_leaves_the_slate_as_it_was(tmp_path)
     landing = session.start(1, 2)
     assert session.feedback(1, np.ones((28, 28), dtype=bool), 2) == landing and session.refused == 1
     assert session.signals == []
+
+
+def test_region_sessions_scope_feedback_to_its_article_type(tmp_path):
+    from embeddings.engine.types import FeedbackSignal
+    from evaluation.engines import RegionSession
+
+    types = {1: "Tshirts", 2: "Tshirts", 3: "Watches"}
+    session = RegionSession(None, lambda pid: "", type_of=types.__getitem__)
+    session.signals = [FeedbackSignal(1, np.zeros((7, 7)), {}), FeedbackSignal(3, np.zeros((7, 7)), {})]
+    assert [s.seed_id for s in session.in_scope(2)] == [1]
+    assert [s.seed_id for s in session.in_scope(3)] == [3]
+    assert len(RegionSession(None, lambda pid: "").in_scope(2)) == 0
