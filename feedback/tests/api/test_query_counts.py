@@ -110,10 +110,7 @@ def test_the_default_type_filter_costs_one_query_for_its_group(api_client, shop_
     with CaptureQueriesContext(connection) as seed:
         answer = post(api_client, "session-seed", {"product_id": target}, session_id=state["id"])
     assert answer.status_code == 200 and answer.json()["default_filter"]
-    group = [
-        q
-        for q in seed.captured_queries
-        if 'FROM "catalog_product" WHERE ("catalog_product"."article_type"' in q["sql"]
-    ]
+    wheres = [q["sql"].partition(" WHERE ")[2] for q in seed.captured_queries]
+    group = [w for w in wheres if '"article_type"' in w and '"gender"' in w and " IN (" not in w]  # any backend
     assert len(group) == 1
     assert len(seed.captured_queries) <= MAX_QUERIES["seed"] + 1 + MAX_WIDENINGS
