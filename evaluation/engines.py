@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -38,16 +37,12 @@ class RegionSession:
         self,
         recommender: Recommender,
         image_path,
-        use_shown: bool = True,
-        signal_cache: dict | None = None,
         kind: KindFilter = no_kind_filter,
         type_of: Callable[[int], str] | None = None,
     ) -> None:
         self.recommender = recommender
         self.image_path = image_path
         self.type_of = type_of  # article type of a product: feedback steers slates of its own type only
-        self.use_shown = use_shown
-        self.signal_cache = signal_cache  # tuning only: reuse masked forward passes across runs (timings then lie)
         self.kind = kind  # the storefront's default filter: the seed's article type and gender first
         self.signals: list[FeedbackSignal] = []
         self.visited: list[int] = []
@@ -80,18 +75,13 @@ class RegionSession:
 
     def feedback(self, seed: int, mask: np.ndarray, k: int) -> Slate:
         """Paint `mask` on the current seed (a mask the storefront would refuse leaves the slate as it was)."""
-        key = (seed, hashlib.sha1(np.packbits(mask).tobytes()).hexdigest(), self.recommender.config.fill)
-        signal = self.signal_cache.get(key) if self.signal_cache is not None else None
-        if signal is None:
-            try:
-                with Image.open(self.image_path(seed)) as img:
-                    signal = self.recommender.derive_feedback(seed_id=seed, seed_image=img.convert("RGB"), mask=mask)
-            except MeaninglessMask:
-                self.refused += 1
-                return self.last
-            if self.signal_cache is not None:
-                self.signal_cache[key] = signal
-        passed_over = np.asarray(sorted(set(self.shown)) if self.use_shown else [], dtype=np.int64)
+        try:
+            with Image.open(self.image_path(seed)) as img:
+                signal = self.recommender.derive_feedback(seed_id=seed, seed_image=img.convert("RGB"), mask=mask)
+        except MeaninglessMask:
+            self.refused += 1
+            return self.last
+        passed_over = np.asarray(sorted(set(self.shown)), dtype=np.int64)
         signal = dataclasses.replace(signal, arrays={**signal.arrays, "passed_over": passed_over})
         self.signals.append(signal)
         return self._slate(seed, k)
@@ -167,8 +157,3 @@ class WholeItemSession:
         """Make a slate product the new seed; negatives carry over."""
         self.visited.append(seed)
         return self._slate(seed, k)
-
-
-def visited_ok(slate: Slate, visited: Sequence[int]) -> bool:
-    """True when no visited seed is in the slate (protocol invariant)."""
-    return not set(slate.product_ids) & set(visited)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -102,11 +102,11 @@ def article_type_of(catalog: EvalCatalog):
 
 
 def session_for(
-    run: Run, recommender: Recommender, catalog: EvalCatalog, kind: KindFilter = no_kind_filter, type_of=None
+    run: Run, recommender: Recommender, catalog: EvalCatalog, kind: KindFilter, type_of: Callable[[int], str]
 ):
     """A fresh session engine for one episode of this run."""
     if run.engine in ("region", "plain"):
-        return RegionSession(recommender, catalog.path, kind=kind, type_of=type_of or article_type_of(catalog))
+        return RegionSession(recommender, catalog.path, kind=kind, type_of=type_of)
     if run.engine == "no-repeat":
         return ClickShownSession(recommender, catalog.path, kind=kind)
     return WholeItemSession(recommender, run.engine, kind=kind)
