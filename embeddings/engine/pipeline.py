@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from embeddings.engine.preprocess import ImageSource, prepare_square
+from embeddings.engine.cell_shapes import shape_grid
 from embeddings.engine.spatial import colour_grid
 from embeddings.engine.types import Backbone, ImageFeatures
 
@@ -20,10 +21,10 @@ DEFAULT_DECODE_WORKERS = max(1, min(8, (os.cpu_count() or 2) // 2))
 PREFETCH_BATCHES = 2
 
 
-def _decode(source: ImageSource, size: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
-    """Decode and fit one file, and compute its colour grid: all the per-image work that is not the model."""
+def _decode(source: ImageSource, size: int, grid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode and fit one file, and compute its colour and shape grids: all the per-image work that is not the model."""
     square = prepare_square(source, size)
-    return square, colour_grid(square, grid)
+    return square, colour_grid(square, grid), shape_grid(square, grid)
 
 
 def embed_files(
@@ -69,16 +70,18 @@ def _batches(
         indices: list[int] = []
         squares: list[np.ndarray] = []
         colours: list[np.ndarray] = []
+        shapes: list[np.ndarray] = []
         while pending and len(indices) < batch_size:
             index, future = pending.popleft()
             top_up()
             try:
-                square, grid_colours = future.result()
+                square, grid_colours, grid_shapes = future.result()
             except Exception as exc:  # a bad file must never stop the others
                 yield index, exc
                 continue
             indices.append(index)
             squares.append(square)
             colours.append(grid_colours)
+            shapes.append(grid_shapes)
         if indices:
-            yield from zip(indices, backbone.features(np.stack(squares), colours), strict=True)
+            yield from zip(indices, backbone.features(np.stack(squares), colours, shapes), strict=True)

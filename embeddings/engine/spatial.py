@@ -1,15 +1,8 @@
-"""Spatial helpers shared by the backbones and the engine: channel projection, sRGB->CIELAB, colour grids."""
+"""Pixel helpers shared by the backbones and the engine: sRGB->CIELAB, cell boundaries, colour grids."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-
-SPATIAL_CHANNELS = 128
-# Changing the seed or the construction changes every stored spatial map: bump PROJECTION_TAG with it.
-PROJECTION_SEED = 20261121
-PROJECTION_TAG = f"p{SPATIAL_CHANNELS}"
 
 # sRGB (D65) -> XYZ, rows X, Y, Z; divided by the D65 white point so that white maps to (1, 1, 1).
 _RGB_TO_XYZ = np.array(
@@ -92,28 +85,3 @@ def colour_grid(square: np.ndarray, grid: int) -> np.ndarray:
         cells = sums / (counts[:, None, None] * counts[None, :, None])
     cells = _f_to_lab(cells.astype(np.float32))
     return cells.astype(np.float16)
-
-
-@functools.cache
-def projection_matrix(channels: int, out_channels: int = SPATIAL_CHANNELS, seed: int = PROJECTION_SEED) -> np.ndarray:
-    """The fixed, seeded random projection (channels, out_channels) float32 with orthonormal columns."""
-    if out_channels > channels:
-        raise ValueError(f"cannot project {channels} channels to {out_channels}")
-    rng = np.random.default_rng(seed + channels)
-    gaussian = rng.standard_normal((channels, out_channels))
-    q, r = np.linalg.qr(gaussian)
-    q *= np.sign(np.diag(r))  # make the factorisation unique
-    matrix = q.astype(np.float32)
-    matrix.setflags(write=False)
-    return matrix
-
-
-def project_spatial(feature_maps: np.ndarray) -> np.ndarray:
-    """Reduce feature maps (..., C) to (..., 128) with the fixed orthonormal projection; float16.
-
-    TensorFlowBackbone.forward_features does the same inside the TensorFlow graph (faster for batches); this numpy
-    version is for maps already in hand (e.g. masked passes). Pin OPENBLAS_NUM_THREADS=1 in processes that also run TF.
-    """
-    feature_maps = np.asarray(feature_maps, dtype=np.float32)
-    projected = feature_maps @ projection_matrix(feature_maps.shape[-1])
-    return projected.astype(np.float16)

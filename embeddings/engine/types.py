@@ -16,7 +16,8 @@ class ImageFeatures:
     """Everything the engine needs about one image, from one forward pass plus its pixels.
 
     vector:  (D,) float32, L2-normalised global embedding.
-    spatial: (G, G, C) float16, the final feature map with channels reduced by the backbone's fixed projection.
+    spatial: (G, G, 8) float16, the shape grid of the padded square: edge orientations, texture, fill per cell
+             (cell_shapes.shape_grid; computed from the pixels, not by the model).
     colours: (G, G, 3) float16, mean CIELAB colour of each grid cell of the padded square image.
     """
 
@@ -55,7 +56,7 @@ class FeatureArrays:
 
     product_ids: np.ndarray  # (n,) int64
     vectors: np.ndarray  # (n, D) float32, L2-normalised
-    spatial: np.ndarray  # (n, G, G, C) float16
+    spatial: np.ndarray  # (n, G, G, 8) float16, shape grids (cell_shapes)
     colours: np.ndarray  # (n, G, G, 3) float16, CIELAB
 
 
@@ -89,8 +90,13 @@ class Backbone(Protocol):
         """One pass over uint8 (N, S, S, 3): (vectors (N, D) float32 L2-normalised, feature maps (N, G, G, C))."""
         ...
 
-    def features(self, batch: np.ndarray, colours: Sequence[np.ndarray] | None = None) -> list[ImageFeatures]:
-        """Vector, projected spatial map and colour grid of each square (colours: grids already computed)."""
+    def features(
+        self,
+        batch: np.ndarray,
+        colours: Sequence[np.ndarray] | None = None,
+        shapes: Sequence[np.ndarray] | None = None,
+    ) -> list[ImageFeatures]:
+        """Vector, shape grid and colour grid of each square (colours, shapes: grids already computed)."""
         ...
 
 

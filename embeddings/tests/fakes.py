@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from PIL import Image
 
+from embeddings.engine.cell_shapes import SHAPE_CHANNELS
 from embeddings.engine.types import ImageFeatures
 
 FAKE_DIM = 1280
@@ -26,7 +27,7 @@ class FakeBackbone:
     input_size = FAKE_SIZE
     grid = FAKE_GRID
 
-    def __init__(self, version: str = "fake-v1", *, dim: int = FAKE_DIM, channels: int = 128) -> None:
+    def __init__(self, version: str = "fake-v1", *, dim: int = FAKE_DIM, channels: int = SHAPE_CHANNELS) -> None:
         self.version = version
         self.dim = dim
         self.channels = channels
@@ -46,8 +47,15 @@ class FakeBackbone:
         maps = np.repeat(cells[..., :1], self.channels, axis=-1)
         return vectors.astype(np.float32), maps
 
-    def features(self, batch: np.ndarray, colours: Sequence[np.ndarray] | None = None) -> list[ImageFeatures]:
+    def features(
+        self,
+        batch: np.ndarray,
+        colours: Sequence[np.ndarray] | None = None,
+        shapes: Sequence[np.ndarray] | None = None,
+    ) -> list[ImageFeatures]:
         vectors, maps = self.forward(batch)
+        if shapes is not None:
+            maps = np.stack([np.asarray(grid, dtype=np.float32) for grid in shapes])
         if colours is None:
             colours = [self._cell_colours(Image.fromarray(np.asarray(square, dtype=np.uint8))) for square in batch]
         return [

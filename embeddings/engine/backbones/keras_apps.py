@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
-from embeddings.engine.spatial import PROJECTION_TAG
+from embeddings.engine.cell_shapes import SHAPES_TAG
 
 # A blocked network must not hang a worker's start-up: the weights download gives up after this many seconds.
 DOWNLOAD_TIMEOUT_SECONDS = 20
@@ -156,4 +156,4 @@ def load(name: str, *, weights_path: str | Path | None = None, allow_download: b
     """Build a keras.applications backbone (no classifier) with ImageNet weights; never random weights."""
     app = KERAS_APPS[name]
     path = resolve_weights(app, weights_path, allow_download=allow_download)
-    return wrap(app, str(path), version=f"{name}/{file_tag(path)}/{PROJECTION_TAG}")
+    return wrap(app, str(path), version=f"{name}/{file_tag(path)}/{SHAPES_TAG}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from embeddings.engine.backbones.fusion import fuse_batch_norms
 from embeddings.engine.backbones.tensorflow_backbone import BackboneSpec, BackboneUnavailable, TensorFlowBackbone
-from embeddings.engine.spatial import PROJECTION_TAG
+from embeddings.engine.cell_shapes import SHAPES_TAG
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def load(*, model_dir: Path, weights_path: str | Path | None = None) -> TensorFl
     cached = convert_weights(model_dir=model_dir, weights_path=source)
     trunk, classifier = build_model()
     _combined(trunk, classifier).load_weights(cached)
-    version = f"{SPEC.name}/{weights_tag(source)}/{PROJECTION_TAG}"
+    version = f"{SPEC.name}/{weights_tag(source)}/{SHAPES_TAG}"
     return TensorFlowBackbone(
         spec=SPEC, version=version, trunk=fuse_batch_norms(trunk), normalise=_normalise, classifier=classifier
     )

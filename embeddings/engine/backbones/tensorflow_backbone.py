@@ -1,4 +1,4 @@
-"""TensorFlowBackbone: one compiled forward pass giving the L2-normalised embedding and the final feature map."""
+"""TensorFlowBackbone: one compiled forward pass giving the L2-normalised embedding, plus the per-cell pixel grids."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from embeddings.engine.preprocess import prepare_square
-from embeddings.engine.spatial import colour_grid, projection_matrix
+from embeddings.engine.cell_shapes import shape_grid
+from embeddings.engine.spatial import colour_grid
 from embeddings.engine.types import ImageFeatures
 
 
@@ -52,7 +53,6 @@ class TensorFlowBackbone:
         self._normalise = normalise
         signature = [tf.TensorSpec([None, spec.input_size, spec.input_size, 3], tf.uint8, name="images")]
         self._forward = tf.function(self._forward_graph, input_signature=signature, reduce_retracing=False)
-        self._forward_features = tf.function(self._forward_features_graph, input_signature=signature)
         self._classify = tf.function(self._classify_graph, input_signature=signature) if classifier else None
 
     def __repr__(self) -> str:
@@ -64,14 +64,6 @@ class TensorFlowBackbone:
         feature_maps = self.trunk(self._normalise(tf.cast(images, tf.float32)), training=False)
         pooled = tf.reduce_mean(feature_maps, axis=[1, 2])
         return tf.math.l2_normalize(pooled, axis=-1), feature_maps
-
-    def _forward_features_graph(self, images):
-        import tensorflow as tf
-
-        vectors, feature_maps = self._forward_graph(images)
-        projection = tf.constant(projection_matrix(self.dim))
-        spatial = tf.einsum("nhwc,cd->nhwd", feature_maps, projection)
-        return vectors, tf.cast(spatial, tf.float16)
 
     def _classify_graph(self, images):
         import tensorflow as tf
@@ -106,11 +98,6 @@ class TensorFlowBackbone:
             raise BackboneUnavailable(f"{self.name} has no classifier head")
         return self._classify(self._check_batch(batch)).numpy()
 
-    def forward_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One pass giving vectors (N, D) float32 and spatial maps projected in-graph to (N, G, G, 128) float16."""
-        vectors, spatial = self._forward_features(self._check_batch(batch))
-        return vectors.numpy(), spatial.numpy()
-
     def logits(self, feature_maps: np.ndarray) -> np.ndarray:
         """ImageNet logits (N, 1000) from feature maps already computed by forward (no second pass)."""
         if self.classifier is None:
@@ -118,17 +105,28 @@ class TensorFlowBackbone:
         pooled = np.asarray(feature_maps, dtype=np.float32).mean(axis=(1, 2))
         return np.asarray(self.classifier(pooled, training=False))
 
-    def features(self, batch: np.ndarray, colours: Sequence[np.ndarray] | None = None) -> list[ImageFeatures]:
-        """Vector, projected spatial map and colour grid for each square of a uint8 batch (N, S, S, 3).
+    def features(
+        self,
+        batch: np.ndarray,
+        colours: Sequence[np.ndarray] | None = None,
+        shapes: Sequence[np.ndarray] | None = None,
+    ) -> list[ImageFeatures]:
+        """Vector, shape grid and colour grid for each square of a uint8 batch (N, S, S, 3).
 
-        colours: the squares' colour grids if already computed (the pipeline does it in its decode threads).
+        colours, shapes: the squares' grids if already computed (the pipeline does it in its decode threads).
         """
         batch = self._check_batch(batch)
-        vectors, spatial = self.forward_features(batch)
+        vectors = self._forward(batch)[0].numpy()
         if colours is None:
             colours = [colour_grid(square, self.grid) for square in batch]
+        if shapes is None:
+            shapes = [shape_grid(square, self.grid) for square in batch]
         return [
-            ImageFeatures(vector=vectors[i], spatial=spatial[i], colours=np.asarray(colours[i], dtype=np.float16))
+            ImageFeatures(
+                vector=vectors[i],
+                spatial=np.asarray(shapes[i], dtype=np.float16),
+                colours=np.asarray(colours[i], dtype=np.float16),
+            )
             for i in range(len(vectors))
         ]
 

@@ -11,6 +11,7 @@ from embeddings.engine.ranking.terms import resemblance, weighted_colour_distanc
 from embeddings.engine.types import FeatureArrays, FeedbackSignal, SlateItem
 
 OUTSIDE_SCALE = 100.0  # CIELAB units: w_outside is per 100 units of mean distance (about black to white)
+TIE = 1e-3  # cell distances closer than this are equal (float16 storage noise)
 REASON_COLOUR_SCALE = 20.0  # CIELAB distance at which "other colour where you painted" stops being the reason
 
 
@@ -22,11 +23,12 @@ def foreground_cells(colours: np.ndarray, lightness: float, chroma: float) -> np
 
 
 def pair_contrast(dist: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> np.ndarray:
-    """Weighted share of (inside, outside) cell pairs where the inside cell differs more, minus the reverse: [-1, 1].
+    """Weighted share of (inside, outside) cell pairs where the inside cell differs more, minus the rest: [-1, 1].
 
-    The shopper's mask is "the cells that differ most", so every painted cell of the target differs from the seed more
-    than every unpainted foreground cell. Computed by sorting each candidate's cell distances (n x G*G log G*G), not
-    by comparing all pairs (ties, rare in float distances, are broken by the sort).
+    The shopper's mask is "the cells that differ most", so every painted cell of the wanted product differs from the
+    seed more than every unpainted foreground cell. A tie (within TIE, e.g. both cells identical to the seed) counts
+    against the candidate: the painted cell did not change more, so a product identical to the seed scores -1
+    wherever the paint is. Only cells with weight are compared: |painted| x |unpainted| comparisons (~10 x 25).
     """
     n = len(dist)
     flat = np.asarray(dist, dtype=np.float32).reshape(n, -1)
@@ -35,14 +37,10 @@ def pair_contrast(dist: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> 
     total = float(wi.sum() * wo.sum())
     if n == 0 or total <= 0:
         return np.zeros(n, dtype=np.float32)
-    order = np.argsort(flat, axis=1)
-    sorted_out = wo[order]
-    below = np.cumsum(sorted_out, axis=1) - sorted_out  # outside weight strictly before each position
-    below_at = np.empty_like(below)
-    np.put_along_axis(below_at, order, below, axis=1)  # ... indexed by cell again
-    # inside cell c beats `below` outside weight and loses to the rest (minus itself when it is both in and out)
-    beats = below_at - (wo.sum() - below_at - wo)
-    return np.dot(beats, wi) / total
+    ins, outs = np.flatnonzero(wi > 0), np.flatnonzero(wo > 0)
+    diff = flat[:, ins, None] - flat[:, None, outs]  # (n, |in|, |out|)
+    sign = np.where(diff > TIE, 1.0, -1.0).astype(np.float32)
+    return (np.einsum("nio,i,o->n", sign, wi[ins], wo[outs]) / total).astype(np.float32)
 
 
 def distinct(feedback: Sequence[FeedbackSignal]) -> list[tuple[FeedbackSignal, int]]:
@@ -79,25 +77,38 @@ class RegionScorer:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
 
-    def pattern(self, colours: np.ndarray, feedback: Sequence[FeedbackSignal]) -> np.ndarray:
+    def pattern(self, cands: FeatureArrays, feedback: Sequence[FeedbackSignal]) -> np.ndarray:
         """How well each candidate differs from each disliked seed where it was painted and only there.
 
-        Per feedback, the candidate's CIELAB distance to that seed in every cell, and the weighted share of (painted,
-        unpainted foreground) cell pairs where the painted cell differs more, minus the reverse (the shopper's mask is
-        exactly "the cells that differ most"); summed over feedback (a repeated identical signal counts again). In
+        Per feedback, the candidate's distance to that seed in every cell, once by colour (CIELAB) and once by shape
+        (edge orientations, texture, fill), and for each the weighted share of (painted, unpainted foreground) cell
+        pairs where the painted cell differs more, minus the reverse; the better of the two counts ("different where
+        painted" in colour *or* shape / print). Summed over feedback (a repeated identical signal counts again). In
         [-1, 1] per feedback, high for "same context, new region".
         """
-        cfg = self.config
-        total = np.zeros(len(colours), dtype=np.float32)
+        total = np.zeros(len(cands.product_ids), dtype=np.float32)
         for signal, count in distinct(feedback):
-            if is_whole_item(signal):  # "not this one": no region to compare
-                continue
-            w = np.asarray(signal.cells, dtype=np.float32)
-            ref = np.asarray(signal.arrays["seed_colours"], dtype=np.float32)
-            out = foreground_cells(ref, cfg.background_lightness, cfg.background_chroma) * (1.0 - w)
-            dist = np.linalg.norm(colours - ref, axis=-1)
-            total += count * pair_contrast(dist, w, out)
+            contrasts = self.contrasts(cands, signal)
+            if contrasts is not None:
+                total += count * np.max(contrasts, axis=0)
         return total
+
+    def contrasts(self, cands: FeatureArrays, signal: FeedbackSignal) -> np.ndarray | None:
+        """(2, n) colour and shape pair contrasts of the candidates against one region signal (None: whole item)."""
+        if is_whole_item(signal):  # "not this one": no region to compare
+            return None
+        cfg = self.config
+        ref = np.asarray(signal.arrays["seed_colours"], dtype=np.float32)
+        foreground = foreground_cells(ref, cfg.background_lightness, cfg.background_chroma)
+        inside = np.asarray(signal.cells, dtype=np.float32) * foreground  # paint on the background says nothing
+        outside = foreground - inside
+        colour = pair_contrast(np.linalg.norm(np.asarray(cands.colours, dtype=np.float32) - ref, axis=-1), inside, outside)
+        shapes = np.asarray(cands.spatial, dtype=np.float32)
+        seed_shapes = np.asarray(signal.arrays.get("seed_spatial", np.empty(0)), dtype=np.float32)
+        if seed_shapes.shape != shapes.shape[1:]:  # a signal stored before shape grids: colour alone
+            return colour[None]
+        shape = pair_contrast(np.linalg.norm(shapes - seed_shapes, axis=-1), inside, outside)
+        return np.stack([colour, shape])
 
     def outside(
         self, colours: np.ndarray, seed_colours: np.ndarray, seed_id: int, feedback: Sequence[FeedbackSignal]
@@ -129,7 +140,7 @@ class RegionScorer:
         colours = np.asarray(cands.colours, dtype=np.float32)
         score = cfg.w_query * (vectors @ seed_vector)
         if cfg.w_pattern:
-            score = score + cfg.w_pattern * self.pattern(colours, feedback)
+            score = score + cfg.w_pattern * self.pattern(cands, feedback)
         own = sum(1 for s in feedback if s.seed_id == int(seed_id))  # feedback given on this very seed
         w_outside = (cfg.w_outside, 0.0, cfg.w_outside_repainted)[min(own, 2)]  # once painted: the pattern decides
         if w_outside:

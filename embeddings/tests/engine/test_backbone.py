@@ -5,14 +5,14 @@ import pytest
 from PIL import Image
 
 from embeddings.engine.backbones import BACKBONE_NAMES, BackboneUnavailable, build_backbone
-from embeddings.engine.spatial import SPATIAL_CHANNELS
+from embeddings.engine.cell_shapes import SHAPE_CHANNELS
 from embeddings.engine.types import Backbone
 from embeddings.tests.conftest import catalog_image_path, catalog_square
 from embeddings.tests.fakes import FakeBackbone
 
 
 def test_identity(backbone):
-    assert backbone.version == "efficientnet_lite0/57934424/p128"
+    assert backbone.version == "efficientnet_lite0/57934424/s8"
     assert (backbone.input_size, backbone.grid, backbone.dim) == (224, 7, 1280)
 
 
@@ -37,7 +37,7 @@ def test_the_real_and_the_fake_backbone_are_what_the_engine_expects(backbone, ca
         assert maps.shape[:3] == (1, model.grid, model.grid)
         (features,) = model.features(square[None])
         assert features.vector.shape == (model.dim,)
-        assert features.spatial.shape == (model.grid, model.grid, SPATIAL_CHANNELS)
+        assert features.spatial.shape == (model.grid, model.grid, SHAPE_CHANNELS)
         assert features.colours.shape == (model.grid, model.grid, 3)
 
 
@@ -76,7 +76,7 @@ def test_features(backbone, catalog_ids):
     assert len(feats) == 2
     for feature, vector in zip(feats, vectors, strict=True):
         np.testing.assert_allclose(feature.vector, vector, atol=1e-6)
-        assert feature.spatial.shape == (7, 7, SPATIAL_CHANNELS) and feature.spatial.dtype == np.float16
+        assert feature.spatial.shape == (7, 7, SHAPE_CHANNELS) and feature.spatial.dtype == np.float16
         assert feature.colours.shape == (7, 7, 3) and feature.colours.dtype == np.float16
     # Photos on white: the corner cell is (near) white, L close to 100 and no chroma.
     corner = feats[0].colours[0, 0].astype(np.float32)
@@ -118,14 +118,17 @@ def test_corrupt_lite0_weights_file_is_a_clear_error(tmp_path):
         build_backbone("efficientnet_lite0", model_dir=tmp_path, weights_path=bad)
 
 
-def test_in_graph_projection_matches_the_numpy_reference(backbone, catalog_ids):
-    from embeddings.engine.spatial import colour_grid, project_spatial
+def test_features_take_grids_computed_elsewhere_and_compute_them_otherwise(backbone, catalog_ids):
+    from embeddings.engine.cell_shapes import shape_grid
+    from embeddings.engine.spatial import colour_grid
 
     batch = np.stack([catalog_square(pid) for pid in catalog_ids[10:12]])
-    vectors, maps = backbone.forward(batch)
-    same_vectors, spatial = backbone.forward_features(batch)
-    np.testing.assert_allclose(same_vectors, vectors, atol=1e-6)
-    np.testing.assert_allclose(spatial.astype(np.float32), project_spatial(maps).astype(np.float32), atol=2e-2)
+    vectors, _ = backbone.forward(batch)
     given = [np.full((7, 7, 3), 7.0)] * 2
-    assert (backbone.features(batch, given)[1].colours == 7).all()
-    assert (backbone.features(batch)[0].colours == colour_grid(batch[0], 7)).all()
+    shapes = [np.full((7, 7, SHAPE_CHANNELS), 0.5)] * 2
+    computed_elsewhere = backbone.features(batch, given, shapes)
+    assert (computed_elsewhere[1].colours == 7).all() and (computed_elsewhere[0].spatial == 0.5).all()
+    (first, _) = backbone.features(batch)
+    np.testing.assert_allclose(first.vector, vectors[0], atol=1e-6)
+    assert (first.colours == colour_grid(batch[0], 7)).all()
+    assert (first.spatial == shape_grid(batch[0], 7)).all()

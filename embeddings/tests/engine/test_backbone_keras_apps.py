@@ -81,11 +81,13 @@ def test_architectures_match_their_specs(name):
     # Untrained architecture only (no weights here): checks the wrapper's declared grid/dim and the odd 299/8 grid.
     import numpy as np
 
+    from embeddings.engine.cell_shapes import SHAPE_CHANNELS
+
     app = keras_apps.KERAS_APPS[name]
-    backbone = keras_apps.wrap(app, None, version=f"{name}/untrained/p128")
+    backbone = keras_apps.wrap(app, None, version=f"{name}/untrained/s8")
     size = backbone.input_size
     batch = np.random.default_rng(0).integers(0, 256, (2, size, size, 3), dtype=np.uint8)
     vectors, maps = backbone.forward(batch)
     assert vectors.shape == (2, backbone.dim) and maps.shape == (2, backbone.grid, backbone.grid, backbone.dim)
     [first, _] = backbone.features(batch)
-    assert first.spatial.shape == (backbone.grid, backbone.grid, 128) and first.colours.shape[:2] == maps.shape[1:3]
+    assert first.spatial.shape == (backbone.grid, backbone.grid, SHAPE_CHANNELS) and first.colours.shape[:2] == maps.shape[1:3]
