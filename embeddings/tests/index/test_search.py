@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from catalog.models import Product
+from embeddings.engine.cell_shapes import SHAPE_CHANNELS
 from embeddings.selectors import nearest_products
 from embeddings.services import embed_images_batch, index_build, index_rollback
 from embeddings.serving.catalog_reloader import get_catalog_view
@@ -76,7 +77,7 @@ def test_features_follow_requested_order_across_index_and_fresh(fake_backbone):
     wanted = [images[6].product_id, images[1].product_id, 999999, images[7].product_id]
     feats = get_catalog_view().features(wanted)
     assert feats.product_ids.tolist() == [wanted[0], wanted[1], wanted[3]]
-    assert feats.vectors.dtype == np.float32 and feats.spatial.shape == (3, 7, 7, 128)
+    assert feats.vectors.dtype == np.float32 and feats.spatial.shape == (3, 7, 7, SHAPE_CHANNELS)
     assert feats.colours.shape == (3, 7, 7, 3)
 
 

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from catalog.models import EmbeddingStatus, ProductImage
+from embeddings.engine.cell_shapes import SHAPE_CHANNELS
 from embeddings.models import ImageEmbedding
 from embeddings.services import embed_images_batch, embedding_mark_stale, images_pending, schedule_embedding
 from embeddings.services.storage import spatial_from_bytes, vector_from_bytes
@@ -21,7 +22,7 @@ def test_batch_embeds_stores_arrays_and_is_idempotent(fake_backbone):
     row = ImageEmbedding.objects.get(image=images[0])
     assert row.backbone_version == "fake-v1" and row.dimension == 1280
     assert vector_from_bytes(row.vector).shape == (1280,)
-    assert spatial_from_bytes(row.spatial, row.spatial_shape).shape == (7, 7, 128)
+    assert spatial_from_bytes(row.spatial, row.spatial_shape).shape == (7, 7, SHAPE_CHANNELS)
     image = ProductImage.objects.get(id=images[0].id)
     assert image.embedding_status == EmbeddingStatus.DONE and image.embedded_with == "fake-v1" and image.embedded_at
     again = embed_images_batch(image_ids=[i.id for i in images])
