@@ -28,14 +28,21 @@ class ImageFeatures:
 
 @dataclass(frozen=True)
 class SlateItem:
-    """One recommended product with its score and a short human-readable reason.
+    """One recommended product with its score and why it is there (ranking.reasons).
 
+    reason: one shopper-facing sentence, specific to this product ("Other colour at the top: navy, not white").
+    differences: per distinct painted region, where it was and how this product differs there (RegionDifference).
+    same_elsewhere: whether it looks like the seed outside the paint (None: no region feedback).
+    heat: (G rows of G) 0..1 per cell, how much it differs inside the painted cells (empty: no region feedback).
     product: the product's record, attached by the caller for display (the engine leaves it None).
     """
 
     product_id: int
     score: float
     reason: str
+    differences: tuple[Any, ...] = ()
+    same_elsewhere: bool | None = None
+    heat: tuple[tuple[float, ...], ...] = ()
     product: Any = field(default=None, compare=False, repr=False)
 
 

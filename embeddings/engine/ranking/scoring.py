@@ -7,12 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from embeddings.engine.config import EngineConfig
-from embeddings.engine.ranking.terms import resemblance, weighted_colour_distance
+from embeddings.engine.ranking.reasons import RegionComparison, explain
 from embeddings.engine.types import FeatureArrays, FeedbackSignal, SlateItem
 
 OUTSIDE_SCALE = 100.0  # CIELAB units: w_outside is per 100 units of mean distance (about black to white)
 TIE = 1e-3  # cell distances closer than this are equal (float16 storage noise)
-REASON_COLOUR_SCALE = 20.0  # CIELAB distance at which "other colour where you painted" stops being the reason
 
 
 def foreground_cells(colours: np.ndarray, lightness: float, chroma: float) -> np.ndarray:
@@ -86,15 +85,33 @@ class RegionScorer:
         painted" in colour *or* shape / print). Summed over feedback (a repeated identical signal counts again). In
         [-1, 1] per feedback, high for "same context, new region".
         """
-        total = np.zeros(len(cands.product_ids), dtype=np.float32)
-        for signal, count in distinct(feedback):
-            contrasts = self.contrasts(cands, signal)
-            if contrasts is not None:
-                total += count * np.max(contrasts, axis=0)
+        return self._pattern(self.comparisons(cands, feedback), len(cands.product_ids))
+
+    @staticmethod
+    def _pattern(comparisons: Sequence[tuple[RegionComparison, int]], n: int) -> np.ndarray:
+        total = np.zeros(n, dtype=np.float32)
+        for comparison, count in comparisons:
+            total += count * np.max(comparison.contrasts, axis=0)
         return total
+
+    def comparisons(
+        self, cands: FeatureArrays, feedback: Sequence[FeedbackSignal]
+    ) -> list[tuple[RegionComparison, int]]:
+        """Each distinct region signal compared with the candidates, with how often it was given."""
+        found = []
+        for signal, count in distinct(feedback):
+            comparison = self.compare(cands, signal)
+            if comparison is not None:
+                found.append((comparison, count))
+        return found
 
     def contrasts(self, cands: FeatureArrays, signal: FeedbackSignal) -> np.ndarray | None:
         """(2, n) colour and shape pair contrasts of the candidates against one region signal (None: whole item)."""
+        comparison = self.compare(cands, signal)
+        return None if comparison is None else comparison.contrasts
+
+    def compare(self, cands: FeatureArrays, signal: FeedbackSignal) -> RegionComparison | None:
+        """Per-cell colour and shape distances of the candidates to one region signal's seed (None: whole item)."""
         if is_whole_item(signal):  # "not this one": no region to compare
             return None
         cfg = self.config
@@ -102,13 +119,15 @@ class RegionScorer:
         foreground = foreground_cells(ref, cfg.background_lightness, cfg.background_chroma)
         inside = np.asarray(signal.cells, dtype=np.float32) * foreground  # paint on the background says nothing
         outside = foreground - inside
-        colour = pair_contrast(np.linalg.norm(np.asarray(cands.colours, dtype=np.float32) - ref, axis=-1), inside, outside)
+        colour_dist = np.linalg.norm(np.asarray(cands.colours, dtype=np.float32) - ref, axis=-1)
+        colour = pair_contrast(colour_dist, inside, outside)
         shapes = np.asarray(cands.spatial, dtype=np.float32)
         seed_shapes = np.asarray(signal.arrays.get("seed_spatial", np.empty(0)), dtype=np.float32)
         if seed_shapes.shape != shapes.shape[1:]:  # a signal stored before shape grids: colour alone
-            return colour[None]
-        shape = pair_contrast(np.linalg.norm(shapes - seed_shapes, axis=-1), inside, outside)
-        return np.stack([colour, shape])
+            return RegionComparison(int(signal.seed_id), inside, ref, colour_dist, None, colour[None])
+        shape_diff = shapes - seed_shapes
+        shape = pair_contrast(np.linalg.norm(shape_diff, axis=-1), inside, outside)
+        return RegionComparison(int(signal.seed_id), inside, ref, colour_dist, shape_diff, np.stack([colour, shape]))
 
     def outside(
         self, colours: np.ndarray, seed_colours: np.ndarray, seed_id: int, feedback: Sequence[FeedbackSignal]
@@ -139,26 +158,21 @@ class RegionScorer:
         vectors = np.asarray(cands.vectors, dtype=np.float32)
         colours = np.asarray(cands.colours, dtype=np.float32)
         score = cfg.w_query * (vectors @ seed_vector)
+        comparisons = self.comparisons(cands, feedback)
         if cfg.w_pattern:
-            score = score + cfg.w_pattern * self.pattern(cands, feedback)
+            score = score + cfg.w_pattern * self._pattern(comparisons, len(vectors))
         own = sum(1 for s in feedback if s.seed_id == int(seed_id))  # feedback given on this very seed
         w_outside = (cfg.w_outside, 0.0, cfg.w_outside_repainted)[min(own, 2)]  # once painted: the pattern decides
         if w_outside:
             score = score - w_outside * self.outside(colours, seed_colours, seed_id, feedback) / OUTSIDE_SCALE
         score = np.where(vectors @ seed_vector < cfg.duplicate_similarity, score, -np.inf)
         chosen = select_distinct(score, vectors, k, cfg.duplicate_similarity)
-        return [
-            SlateItem(int(cands.product_ids[i]), float(score[i]), self.reason(colours[i], feedback)) for i in chosen
-        ]
-
-    @staticmethod
-    def reason(colours: np.ndarray, feedback: Sequence[FeedbackSignal]) -> str:
-        """A short shopper-facing reason: does the product still look like the painted regions' colour?"""
-        regions = [s for s in feedback if not is_whole_item(s)]
-        if not regions:
-            return "Similar, and not one you set aside"
-        distances = [weighted_colour_distance(colours[None], s.arrays["seed_colours"], s.cells) for s in regions]
-        looks_alike = sum(float(resemblance(d, REASON_COLOUR_SCALE)[0]) for d in distances)
-        if looks_alike < 0.5:
-            return "Similar style, different colour where you painted"
-        return "Similar style, different detail where you painted"
+        outside = self.outside(colours[chosen], seed_colours, seed_id, feedback) if chosen else []
+        regions = [comparison for comparison, _ in comparisons]
+        items = []
+        for rank, i in enumerate(chosen):
+            why = explain(regions, i, candidate_colours=colours[i], outside_distance=float(outside[rank]))
+            items.append(
+                SlateItem(int(cands.product_ids[i]), float(score[i]), why.text, why.differences, why.same_elsewhere, why.heat)
+            )
+        return items

@@ -37,7 +37,7 @@ def test_candidate_resembling_the_disliked_region_drops_in_rank():
     assert rec.similar(product_id=1, k=2).product_ids == [2, 3]
     slate = rec.recommend(seed_id=1, feedback=[signal(1, vec(1, 0, 0.1), vec(1, 0, 0.1))], k=2)
     assert slate.product_ids == [3, 2]
-    assert "where you painted" in slate.items[0].reason
+    assert slate.items[0].reason == "Other colour at the top: blue, not red; same elsewhere"
 
 
 def _three_colour_view():
